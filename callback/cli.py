@@ -1,0 +1,27 @@
+"""The `greenlight` command line: one click group, one command per job."""
+from __future__ import annotations
+
+import click
+
+from callback.facts import FactsError, load_facts
+
+
+@click.group()
+@click.option("--facts", "facts_path", envvar="GREENLIGHT_FACTS", default="mkdocs.yml", show_default=True,
+              help="The mkdocs.yml (or bare facts file) holding the app's facts.")
+@click.pass_context
+def cli(ctx: click.Context, facts_path: str) -> None:
+    """Greenlight: an app-review-ready site and callback service for TikTok publishing apps."""
+    ctx.obj = {"facts_path": facts_path}
+
+
+def facts_from(ctx: click.Context):
+    """Load the facts named on the command line, turning errors into a clean exit."""
+    try:
+        return load_facts(ctx.find_root().obj["facts_path"])
+    except FactsError as exc:
+        raise click.ClickException("the facts file is invalid:\n" + str(exc)) from None
+
+
+# Commands live beside the code they drive; each module registers its own here.
+# (one line per module: keep this list sorted)

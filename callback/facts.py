@@ -1,0 +1,461 @@
+"""Load and validate the app's facts (`extra.app` in mkdocs.yml)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = "extra.app"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+
+# What each known scope lets the app do; an operator may override the wording
+# by writing the scope as a mapping `scope: why`.
+SCOPES = {
+    "tiktok": {
+        "user.info.basic": "Read your open_id, display name and avatar, to show which account is connected.",
+        "user.info.profile": "Read your profile link, bio and verification status.",
+        "user.info.stats": "Read your follower, following, like and video counts.",
+        "video.list": "Read the list of your public videos.",
+        "video.upload": "Send videos you choose to your TikTok inbox as drafts, for you to finish and post.",
+        "video.publish": "Post videos you choose directly to your TikTok profile.",
+    },
+    "youtube": {
+        "https://www.googleapis.com/auth/youtube.upload": "Upload videos you choose to your YouTube channel.",
+        "https://www.googleapis.com/auth/youtube.readonly": "Read your channel's name and the status of uploaded videos.",
+        "https://www.googleapis.com/auth/youtube": "Manage your YouTube videos (set titles, privacy and thumbnails).",
+    },
+    "meta": {
+        "instagram_basic": "Read your Instagram account's name and profile picture.",
+        "instagram_content_publish": "Publish videos you choose to your Instagram account.",
+        "pages_show_list": "List the Facebook Pages you manage, so you can pick one.",
+        "pages_read_engagement": "Read your Page's name and basic information.",
+        "pages_manage_posts": "Publish videos you choose to your Facebook Page.",
+        "publish_video": "Publish videos you choose to your Facebook Page.",
+    },
+}
+PLATFORM_NAMES = {"tiktok": "TikTok", "youtube": "YouTube", "meta": "Meta (Facebook and Instagram)"}
+
+
+class FactsError(ValueError):
+    """Raised when the facts file is missing, unreadable or invalid; lists every problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Platform:
+    key: str
+    name: str
+    scopes: tuple[Scope, ...]
+
+
+@dataclass(frozen=True)
+class Operator:
+    legal_name: str
+    contact_email: str
+    country: str
+    governing_law: str
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Processor:
+    name: str
+    purpose: str
+    data: str
+    policy_url: str
+
+
+@dataclass(frozen=True)
+class DataRow:
+    data: str
+    source: str
+    purpose: str
+    storage: str
+    retention: str
+
+
+@dataclass(frozen=True)
+class Retention:
+    tokens_unused_days: int
+    records_days: int
+    deletion_response_hours: int
+    deletion_receipts_days: int
+
+
+@dataclass(frozen=True)
+class Verification:
+    token: str
+    prefix: str = ""
+
+    @property
+    def filename(self) -> str:
+        return f"tiktok{self.token}.txt"
+
+    @property
+    def content(self) -> str:
+        return f"tiktok-developers-site-verification={self.token}"
+
+
+@dataclass(frozen=True)
+class Change:
+    date: dt.date
+    summary: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    name: str
+    summary: str
+    description: str
+    effective_date: dt.date
+    operator: Operator
+    site_url: str
+    service_url: str
+    app_type: str
+    redirect_uris: tuple[str, ...]
+    platforms: tuple[Platform, ...]
+    processors: tuple[Processor, ...]
+    data_rows: tuple[DataRow, ...]
+    retention: Retention
+    minimum_age: int
+    encrypt_tokens: bool
+    verification: tuple[Verification, ...]
+    history: tuple[Change, ...]
+    draft: bool = False
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def platform(self, key: str) -> Platform | None:
+        """Return the enabled platform with this key, or None."""
+        return next((p for p in self.platforms if p.key == key), None)
+
+    @property
+    def tiktok_scopes(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.platform("tiktok").scopes)
+
+    @property
+    def webhook_url(self) -> str:
+        return self.service_url + "/webhooks/tiktok"
+
+    @property
+    def connect_url(self) -> str:
+        return self.service_url + "/connect/tiktok"
+
+    @property
+    def deletion_url(self) -> str:
+        return self.service_url + "/deletion"
+
+
+class _Reader:
+    """Walk a parsed mapping, collecting one clear message per bad key."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, path: str, message: str, value: Any = None, show: bool = True) -> None:
+        got = f", got {_show(value)}" if show else ""
+        self.problems.append(f"{path}: {message}{got}")
+
+    def get(self, data: dict, path: str, key: str, kind: str, default: Any = ..., **rules: Any) -> Any:
+        """Read data[key] as `kind` ('str', 'text', 'int', 'bool', 'date', 'email', 'url', 'list', 'map')."""
+        full = f"{path}.{key}"
+        if not isinstance(data, dict) or key not in data or data[key] is None:
+            if default is ...:
+                self.fail(full, f"is required ({_KINDS[kind]})", show=False)
+                return None
+            return default
+        value = data[key]
+        check = getattr(self, "_" + kind)
+        return check(full, value, **rules)
+
+    def _str(self, path: str, value: Any, max_len: int = 200) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            return self.fail(path, "must be a non-empty string", value)
+        if len(value) > max_len:
+            return self.fail(path, f"must be at most {max_len} characters, got {len(value)}", show=False)
+        return value.strip()
+
+    def _text(self, path: str, value: Any) -> str | None:
+        return self._str(path, value, max_len=5000)
+
+    def _int(self, path: str, value: Any, low: int = 1, high: int = 100000) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            word = "a positive integer" if low == 1 else f"an integer from {low} to {high}"
+            return self.fail(path, f"must be {word}", value)
+        if not low <= value <= high:
+            return self.fail(path, f"must be from {low} to {high}", value)
+        return value
+
+    def _bool(self, path: str, value: Any) -> bool | None:
+        if not isinstance(value, bool):
+            return self.fail(path, "must be true or false", value)
+        return value
+
+    def _date(self, path: str, value: Any) -> dt.date | None:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            return self.fail(path, "must be a date written YYYY-MM-DD", value)
+
+    def _email(self, path: str, value: Any) -> str | None:
+        if not isinstance(value, str) or not EMAIL.match(value.strip()):
+            return self.fail(path, "must be an email address", value)
+        return value.strip()
+
+    def _url(self, path: str, value: Any, https: bool = True) -> str | None:
+        ok = isinstance(value, str) and re.match(r"^https?://[^\s/?#]+[^\s]*$", value)
+        if not ok:
+            return self.fail(path, "must be an absolute URL", value)
+        if https and not value.startswith("https://") and not _loopback(value):
+            return self.fail(path, "must start with https:// (app review needs https)", value)
+        return value.rstrip("/")
+
+    def _list(self, path: str, value: Any) -> list | None:
+        if not isinstance(value, list):
+            return self.fail(path, "must be a list", value)
+        return value
+
+    def _map(self, path: str, value: Any) -> dict | None:
+        if not isinstance(value, dict):
+            return self.fail(path, "must be a mapping of keys to values", value)
+        return value
+
+
+_KINDS = {
+    "str": "a non-empty string", "text": "a non-empty string", "int": "a positive integer",
+    "bool": "true or false", "date": "a date written YYYY-MM-DD", "email": "an email address",
+    "url": "an absolute https URL", "list": "a list", "map": "a mapping",
+}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + (value if len(value) < 60 else value[:57] + "...") + '"'
+    if isinstance(value, (dict, list)):
+        return "a " + ("mapping" if isinstance(value, dict) else "list")
+    return repr(value)
+
+
+def _loopback(url: str) -> bool:
+    return bool(re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", url))
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    """Safe loader that reads MkDocs' custom tags (!ENV, !!python/name:...) as plain values."""
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)
+
+
+_AnyTagLoader.add_multi_constructor("!", _tagged)
+_AnyTagLoader.add_multi_constructor("tag:yaml.org,2002:python/", _tagged)
+
+
+def read_config(path: str | Path) -> dict:
+    """Parse a mkdocs.yml (or a bare facts file) into a dict, or raise FactsError."""
+    path = Path(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_AnyTagLoader)
+    except FileNotFoundError:
+        raise FactsError([f"{path}: facts file not found"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise FactsError([f"{path}: is not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(data, dict):
+        raise FactsError([f"{path}: must be a YAML mapping"])
+    return data
+
+
+def load_facts(path: str | Path = "mkdocs.yml") -> Facts:
+    """Read the facts from a mkdocs.yml (under extra.app) or a file holding only extra.app."""
+    data = read_config(path)
+    app = data.get("extra", {}).get("app") if isinstance(data.get("extra"), dict) else None
+    if app is None and "name" in data and "operator" in data:
+        app = data  # a bare facts file, as in examples/
+    if not isinstance(app, dict):
+        raise FactsError([f"{ROOT}: is required (a mapping with the app's facts) in {path}"])
+    return parse_facts(app)
+
+
+def parse_facts(app: dict) -> Facts:
+    """Validate a facts mapping and return Facts, or raise FactsError naming each bad key."""
+    r = _Reader()
+    known = {"draft", "name", "summary", "description", "effective_date", "operator", "urls",
+             "platforms", "processors", "data_rows", "retention", "minimum_age", "security",
+             "verification", "history"}
+    for key in app:
+        if key not in known:
+            r.fail(f"{ROOT}.{key}", f"is not a known fact (known: {', '.join(sorted(known))})", show=False)
+    op = r.get(app, ROOT, "operator", "map") or {}
+    opp = f"{ROOT}.operator"
+    operator = Operator(
+        legal_name=r.get(op, opp, "legal_name", "str"),
+        contact_email=r.get(op, opp, "contact_email", "email"),
+        country=r.get(op, opp, "country", "str"),
+        governing_law=r.get(op, opp, "governing_law", "str"),
+        address=r.get(op, opp, "address", "str", default=""),
+    )
+    urls = r.get(app, ROOT, "urls", "map") or {}
+    site_url = r.get(urls, f"{ROOT}.urls", "site", "url")
+    service_url = r.get(urls, f"{ROOT}.urls", "service", "url")
+    platforms, app_type, redirect_uris = _platforms(r, app, service_url)
+    ret = r.get(app, ROOT, "retention", "map") or {}
+    rp = f"{ROOT}.retention"
+    retention = Retention(
+        tokens_unused_days=r.get(ret, rp, "tokens_unused_days", "int"),
+        records_days=r.get(ret, rp, "records_days", "int"),
+        deletion_response_hours=r.get(ret, rp, "deletion_response_hours", "int", high=720),
+        deletion_receipts_days=r.get(ret, rp, "deletion_receipts_days", "int", default=365),
+    )
+    security = r.get(app, ROOT, "security", "map", default={}) or {}
+    facts = Facts(
+        draft=r.get(app, ROOT, "draft", "bool", default=False),
+        name=r.get(app, ROOT, "name", "str", max_len=60),
+        summary=r.get(app, ROOT, "summary", "str", max_len=300),
+        description=r.get(app, ROOT, "description", "text"),
+        effective_date=r.get(app, ROOT, "effective_date", "date"),
+        operator=operator,
+        site_url=site_url,
+        service_url=service_url,
+        app_type=app_type,
+        redirect_uris=redirect_uris,
+        platforms=platforms,
+        processors=tuple(_rows(r, app, "processors", Processor, {"policy_url": "url"})),
+        data_rows=tuple(_rows(r, app, "data_rows", DataRow, {})),
+        retention=retention,
+        minimum_age=r.get(app, ROOT, "minimum_age", "int", low=13, high=21),
+        encrypt_tokens=r.get(security, f"{ROOT}.security", "encrypt_tokens", "bool", default=False),
+        verification=tuple(_verification(r, app)),
+        history=tuple(_history(r, app)),
+        raw=app,
+    )
+    if r.problems:
+        raise FactsError(r.problems)
+    return facts
+
+
+def _platforms(r: _Reader, app: dict, service_url: str | None) -> tuple[tuple[Platform, ...], str, tuple[str, ...]]:
+    base = f"{ROOT}.platforms"
+    plats = r.get(app, ROOT, "platforms", "map") or {}
+    for key in plats:
+        if key not in SCOPES:
+            r.fail(f"{base}.{key}", f"is not a supported platform (supported: {', '.join(SCOPES)})", show=False)
+    if "tiktok" not in plats:
+        r.fail(f"{base}.tiktok", "is required (TikTok is always enabled)", show=False)
+    out, app_type, redirects = [], "web", ()
+    for key in SCOPES:
+        conf = plats.get(key)
+        if conf is None:
+            continue
+        path = f"{base}.{key}"
+        if not isinstance(conf, dict):
+            r.fail(path, "must be a mapping", conf)
+            continue
+        if key != "tiktok" and not r.get(conf, path, "enabled", "bool", default=True):
+            continue
+        out.append(Platform(key, PLATFORM_NAMES[key], tuple(_scopes(r, conf, path, key))))
+        if key == "tiktok":
+            app_type = r.get(conf, path, "app_type", "str", default="web")
+            if app_type not in ("web", "desktop"):
+                r.fail(f"{path}.app_type", 'must be "web" or "desktop"', app_type)
+            given = r.get(conf, path, "redirect_uris", "list", default=None)
+            if given is None:
+                redirects = (f"{service_url}/callback/tiktok",) if service_url else ()
+            else:
+                redirects = tuple(r._url(f"{path}.redirect_uris[{i}]", u, https=False) for i, u in enumerate(given))
+    return tuple(out), app_type, redirects
+
+
+def _scopes(r: _Reader, conf: dict, path: str, key: str) -> list[Scope]:
+    raw = r.get(conf, path, "scopes", "list" if isinstance(conf.get("scopes"), list) else "map")
+    if raw is None:
+        return []
+    if not raw:
+        r.fail(f"{path}.scopes", "must name at least one scope", raw)
+    items = raw.items() if isinstance(raw, dict) else ((s, None) for s in raw)
+    scopes = []
+    for name, why in items:
+        where = f"{path}.scopes.{name}" if isinstance(raw, dict) else f"{path}.scopes"
+        if not isinstance(name, str) or not name.strip():
+            r.fail(where, "each scope must be a non-empty string", name)
+            continue
+        why = why if why is not None else SCOPES[key].get(name)
+        if not why:
+            r.fail(where, f"unknown scope {name!r}: write it as a mapping `{name}: why the app needs it`", show=False)
+            continue
+        if not isinstance(why, str):
+            r.fail(where, "the reason for a scope must be a string", why)
+            continue
+        scopes.append(Scope(name, why.strip()))
+    if key == "tiktok" and scopes and "user.info.basic" not in [s.name for s in scopes]:
+        r.fail(f"{path}.scopes", "must include user.info.basic (the service reads who connected)", show=False)
+    return scopes
+
+
+def _rows(r: _Reader, app: dict, key: str, cls: type, kinds: dict) -> list:
+    rows = r.get(app, ROOT, key, "list", default=[]) or []
+    out = []
+    for i, row in enumerate(rows):
+        path = f"{ROOT}.{key}[{i}]"
+        if not isinstance(row, dict):
+            r.fail(path, "must be a mapping", row)
+            continue
+        names = list(cls.__dataclass_fields__)
+        for extra in set(row) - set(names):
+            r.fail(f"{path}.{extra}", f"is not a known field (known: {', '.join(names)})", show=False)
+        out.append(cls(**{n: r.get(row, path, n, kinds.get(n, "str"), max_len=500) if kinds.get(n, "str") == "str"
+                          else r.get(row, path, n, kinds[n]) for n in names}))
+    return out
+
+
+def _verification(r: _Reader, app: dict) -> list[Verification]:
+    ver = r.get(app, ROOT, "verification", "map", default={}) or {}
+    out = []
+    for i, item in enumerate(r.get(ver, f"{ROOT}.verification", "tiktok", "list", default=[]) or []):
+        path = f"{ROOT}.verification.tiktok[{i}]"
+        item = {"token": item} if isinstance(item, str) else item
+        if not isinstance(item, dict):
+            r.fail(path, "must be a token string or a mapping with token and prefix", item)
+            continue
+        token = r.get(item, path, "token", "str")
+        if token and not TOKEN.match(token):
+            r.fail(f"{path}.token", "must be 8-128 letters, digits, '-' or '_' (paste it from the developer portal)", token)
+        prefix = r.get(item, path, "prefix", "str", default="")
+        if prefix and (".." in prefix or not re.match(r"^/?[A-Za-z0-9._/-]*$", prefix)):
+            r.fail(f"{path}.prefix", "must be a site path like /legal/", prefix)
+        out.append(Verification(token or "", prefix.strip("/")))
+    return out
+
+
+def _history(r: _Reader, app: dict) -> list[Change]:
+    out = []
+    for i, item in enumerate(r.get(app, ROOT, "history", "list", default=[]) or []):
+        path = f"{ROOT}.history[{i}]"
+        if not isinstance(item, dict):
+            r.fail(path, "must be a mapping with date and summary", item)
+            continue
+        out.append(Change(r.get(item, path, "date", "date"), r.get(item, path, "summary", "str", max_len=1000)))
+    return out
