@@ -1,0 +1,89 @@
+"""Service settings: defaults, then the environment (or a git-ignored .env), then test overrides."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULTS = {
+    "DATA_DIR": "instance",
+    "FACTS_FILE": "mkdocs.yml",
+    "TIKTOK_AUTH_BASE": "https://www.tiktok.com",
+    "TIKTOK_API_BASE": "https://open.tiktokapis.com",
+    "PKCE_ENCODING": "hex",          # TikTok's documented challenge encoding; "base64url" selectable
+    "REDIRECT_URI": "",              # default: the first redirect URI in the facts
+    "HTTP_TIMEOUT": 10.0,            # seconds, for every call to the platform
+    "HTTP_RETRIES": 3,               # bounded retries on 5xx, timeouts, temporarily_unavailable
+    "REFRESH_MARGIN": 300,           # refresh access tokens expiring within this many seconds
+    "REFRESH_WARN_DAYS": 14,         # warn this long before a refresh token itself expires
+    "STATE_TTL": 600,                # seconds a connect attempt's state stays valid
+    "WEBHOOK_TOLERANCE": 300,        # seconds of clock skew accepted on signed webhooks
+    "MAX_CONTENT_LENGTH": 64 * 1024, # bytes; webhooks and forms are small
+    "DEMO": False,
+    "SECRET_KEY": "",
+    "TIKTOK_CLIENT_KEY": "",
+    "TIKTOK_CLIENT_SECRET": "",
+    "ENCRYPTION_KEY": "",
+    "META_APP_SECRET": "",
+}
+
+# Settings read from the environment: config key -> variable name.
+ENVIRONMENT = {
+    "SECRET_KEY": "GREENLIGHT_SECRET_KEY",
+    "TIKTOK_CLIENT_KEY": "TIKTOK_CLIENT_KEY",
+    "TIKTOK_CLIENT_SECRET": "TIKTOK_CLIENT_SECRET",
+    "ENCRYPTION_KEY": "GREENLIGHT_ENCRYPTION_KEY",
+    "META_APP_SECRET": "META_APP_SECRET",
+    "DATA_DIR": "GREENLIGHT_DATA_DIR",
+    "FACTS_FILE": "GREENLIGHT_FACTS",
+    "TIKTOK_AUTH_BASE": "GREENLIGHT_TIKTOK_AUTH_BASE",
+    "TIKTOK_API_BASE": "GREENLIGHT_TIKTOK_API_BASE",
+    "PKCE_ENCODING": "GREENLIGHT_PKCE_ENCODING",
+    "REDIRECT_URI": "GREENLIGHT_REDIRECT_URI",
+    "DEMO": "GREENLIGHT_DEMO",
+}
+SECRETS = ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "SECRET_KEY", "ENCRYPTION_KEY", "META_APP_SECRET")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the service cannot start with the settings it was given."""
+
+
+def read_env_file(path: str | Path = ".env") -> dict[str, str]:
+    """Parse KEY=VALUE lines of a .env file (comments and blank lines ignored)."""
+    out = {}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return out
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.removeprefix("export ").partition("=")
+            out[key.strip()] = value.strip().strip("'\"")
+    return out
+
+
+def load_settings(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    """Merge defaults, .env, the real environment (which wins over .env) and overrides."""
+    env = {**read_env_file(), **(os.environ if environ is None else environ)}
+    settings = dict(DEFAULTS)
+    for key, var in ENVIRONMENT.items():
+        if var in env and env[var] != "":
+            settings[key] = env[var]
+    settings["DEMO"] = str(settings["DEMO"]).lower() in ("1", "true", "yes")
+    settings.update(overrides or {})
+    return settings
+
+
+def require(settings: dict, facts) -> None:
+    """Refuse to start without the secrets this setup needs, naming the missing variable."""
+    if settings.get("TESTING") or settings.get("DEMO"):
+        return
+    needed = ["TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "SECRET_KEY"]
+    if facts.encrypt_tokens:
+        needed.append("ENCRYPTION_KEY")  # the policy promises encryption at rest
+    if facts.platform("meta"):
+        needed.append("META_APP_SECRET")
+    missing = [ENVIRONMENT[k] for k in needed if not settings.get(k)]
+    if missing:
+        raise ConfigError(f"missing secret(s) in the environment or .env: {', '.join(missing)}")

@@ -1,0 +1,237 @@
+"""The operator's token store: `tokens.json` in a private data directory, many accounts keyed by open_id."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from callback.files import fsync_dir, locked, private_dir, write_atomic
+
+SECRET_FIELDS = ("access_token", "refresh_token")
+ENCRYPTED = "fernet:"
+
+
+class StoreError(RuntimeError):
+    """Raised when the token file cannot be read as the configuration says it should be."""
+
+
+class ReconnectNeeded(RuntimeError):
+    """Raised when an account's refresh token expired or was rejected: the user must connect again."""
+
+    def __init__(self, open_id: str, reason: str):
+        self.open_id, self.reason = open_id, reason
+        super().__init__(f"account {open_id} must be connected again: {reason}")
+
+
+class TokenStore:
+    """Accounts in `tokens.json`, plus a short fsync'd journal of changes since the file's last rewrite.
+
+    Rewriting a 10,000-account file costs tens of milliseconds, so each change is appended to
+    `tokens.journal` (durable once fsync'd) and folded into `tokens.json` every `compact_every`
+    changes, by an atomic rewrite (temp file, fsync, rename, fsync dir). Both files are 0600.
+    """
+
+    def __init__(self, data_dir: str | Path, encryption_key: str | bytes | None = None, compact_every: int = 64):
+        self.dir = private_dir(data_dir)
+        self.path = self.dir / "tokens.json"
+        self.journal = self.dir / "tokens.journal"
+        self.compact_every = compact_every
+        self._fernet = Fernet(encryption_key) if encryption_key else None
+        self._snapshot_sig: tuple | None = None
+        self._accounts: dict[str, dict] = {}
+        self._offset = 0
+        self._entries = 0
+
+    # -- the narrow interface (a PostgreSQL backend implements the same five calls) --
+
+    def get(self, open_id: str) -> dict | None:
+        """Return one account with its tokens decrypted, or None."""
+        with locked(self.path):
+            acc = self._load().get(open_id)
+            return self._open(acc) if acc else None
+
+    def list(self) -> list[dict]:
+        """Return every account, tokens decrypted, ordered by display name."""
+        with locked(self.path):
+            accounts = [self._open(a) for a in self._load().values()]
+        return sorted(accounts, key=lambda a: (a.get("display_name") or "", a["open_id"]))
+
+    def put(self, account: dict) -> None:
+        """Insert or replace an account (keyed by its open_id)."""
+        with locked(self.path):
+            self._load()
+            self._write({"put": self._seal(account)})
+
+    def delete(self, open_id: str) -> bool:
+        """Remove an account; return whether it existed."""
+        with locked(self.path):
+            if open_id not in self._load():
+                return False
+            self._write({"delete": open_id})
+            return True
+
+    def refresh(self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300,
+                now: Callable[[], float] = time.time) -> dict:
+        """Return the account with an access token valid for `margin` seconds, refreshing under the lock.
+
+        The lock is held across the HTTP call because refresh tokens rotate: two processes
+        refreshing at once would burn the account. The new refresh token is persisted before
+        the new access token is handed out.
+        """
+        with locked(self.path):
+            stored = self._load().get(open_id)
+            if stored is None:
+                raise KeyError(open_id)
+            acc = self._open(stored)
+            if acc.get("needs_reconnect"):
+                raise ReconnectNeeded(open_id, acc["needs_reconnect"])
+            if acc.get("expires_at", 0) - margin > now():
+                return acc
+            try:
+                if acc.get("refresh_expires_at", 0) <= now():
+                    raise ReconnectNeeded(open_id, "the refresh token has expired")
+                apply_tokens(acc, refresher(acc), now())
+            except ReconnectNeeded as exc:
+                acc["needs_reconnect"] = exc.reason
+                self._write({"put": self._seal(acc)})
+                raise
+            self._write({"put": self._seal(acc)})
+            return acc
+
+    # -- convenience built on the interface --
+
+    def find(self, ref: str) -> dict | None:
+        """Find an account by open_id or (case-insensitive) display name."""
+        accounts = self.list()
+        return next((a for a in accounts if a["open_id"] == ref), None) or next(
+            (a for a in accounts if (a.get("display_name") or "").casefold() == ref.casefold()), None)
+
+    def update(self, open_id: str, **fields) -> dict | None:
+        """Set some fields of an account atomically; return it, or None if it does not exist."""
+        with locked(self.path):
+            stored = self._load().get(open_id)
+            if stored is None:
+                return None
+            acc = self._open(stored)
+            acc.update(fields)
+            self._write({"put": self._seal(acc)})
+            return acc
+
+    # -- internals: call with the lock held --
+
+    def _load(self) -> dict[str, dict]:
+        """Bring the in-memory copy up to date with the files, reading only what changed."""
+        try:
+            st = os.stat(self.path)
+            sig = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            sig = None
+        if sig != self._snapshot_sig:
+            self._accounts = self._read_snapshot() if sig else {}
+            self._snapshot_sig, self._offset, self._entries = sig, 0, 0
+        try:
+            size = os.path.getsize(self.journal)
+        except FileNotFoundError:
+            size = 0
+        if size < self._offset:  # another process compacted: start over from the new snapshot
+            self._snapshot_sig = None
+            return self._load()
+        if size > self._offset:
+            with open(self.journal, "rb") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read()
+            end = chunk.rfind(b"\n") + 1  # a torn last line (crash mid-append) is not applied
+            for line in chunk[:end].splitlines():
+                self._apply(json.loads(line))
+            self._offset += end
+        return self._accounts
+
+    def _read_snapshot(self) -> dict[str, dict]:
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise StoreError(f"{self.path} is not valid JSON ({exc}); restore it from a backup") from None
+        if not isinstance(doc, dict) or doc.get("version") != 1:
+            raise StoreError(f"{self.path} is not a version 1 token file")
+        return doc.get("accounts", {})
+
+    def _apply(self, entry: dict) -> None:
+        self._entries += 1
+        if "put" in entry:
+            self._accounts[entry["put"]["open_id"]] = entry["put"]
+        else:
+            self._accounts.pop(entry["delete"], None)
+
+    def _write(self, entry: dict) -> None:
+        """Make one change durable: append it to the journal, or fold everything into tokens.json."""
+        self._apply(entry)
+        if self._entries >= self.compact_every or not self.path.exists():
+            self._compact()
+            return
+        new = not self.journal.exists()
+        fd = os.open(self.journal, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.ftruncate(fd, self._offset)  # drop a torn line a killed writer may have left
+            data = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
+            os.pwrite(fd, data, self._offset)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if new:
+            fsync_dir(self.dir)
+        self._offset += len(data)
+
+    def _compact(self) -> None:
+        body = ",\n".join(f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in sorted(self._accounts.items()))
+        write_atomic(self.path, '{\n  "version": 1,\n  "accounts": {\n' + body + ("\n" if body else "") + "  }\n}\n")
+        # The snapshot now holds every change: an empty journal replaces the old one.
+        write_atomic(self.journal, "")
+        st = os.stat(self.path)
+        self._snapshot_sig, self._offset, self._entries = (st.st_ino, st.st_mtime_ns, st.st_size), 0, 0
+
+    def _seal(self, account: dict) -> dict:
+        acc = copy.deepcopy(account)
+        if self._fernet:
+            for key in SECRET_FIELDS:
+                if acc.get(key):
+                    acc[key] = ENCRYPTED + self._fernet.encrypt(acc[key].encode()).decode()
+        return acc
+
+    def _open(self, account: dict) -> dict:
+        acc = copy.deepcopy(account)
+        for key in SECRET_FIELDS:
+            value = acc.get(key) or ""
+            if value.startswith(ENCRYPTED):
+                if not self._fernet:
+                    raise StoreError("tokens.json holds encrypted tokens: set GREENLIGHT_ENCRYPTION_KEY")
+                try:
+                    acc[key] = self._fernet.decrypt(value[len(ENCRYPTED):].encode()).decode()
+                except InvalidToken:
+                    raise StoreError("GREENLIGHT_ENCRYPTION_KEY does not decrypt tokens.json") from None
+        return acc
+
+
+def apply_tokens(account: dict, response: dict, now: float) -> dict:
+    """Copy a token-endpoint response into an account, with absolute expiry times from its lifetimes."""
+    account.update(
+        open_id=response.get("open_id") or account["open_id"],
+        access_token=response["access_token"],
+        refresh_token=response["refresh_token"],
+        expires_at=now + int(response["expires_in"]),
+        refresh_expires_at=now + int(response["refresh_expires_in"]),
+        scope=sorted(s for s in response.get("scope", "").split(",") if s) or account.get("scope", []),
+        refreshed_at=now,
+        needs_reconnect=None,
+    )
+    account.setdefault("connected_at", now)
+    return account
+
+
+def new_key() -> str:
+    """Return a fresh key for GREENLIGHT_ENCRYPTION_KEY."""
+    return Fernet.generate_key().decode()
