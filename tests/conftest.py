@@ -48,3 +48,39 @@ def browser():
         )
         yield b
         b.close()
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """Settings for a test service: real file store in tmp_path, test credentials."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "TIKTOK_CLIENT_KEY": "sbawtestclientkey",
+        "TIKTOK_CLIENT_SECRET": "test-client-secret-0123456789",
+        "META_APP_SECRET": "test-meta-app-secret",
+        "DATA_DIR": str(tmp_path / "instance"),
+        "FACTS_FILE": str(ROOT / "mkdocs.yml"),
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    """The real service built by the app factory."""
+    from callback import create_app
+
+    return create_app(app_config)
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client for the service."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Click runner for the `greenlight` CLI."""
+    from click.testing import CliRunner
+
+    return CliRunner()
