@@ -84,3 +84,100 @@ def runner(app):
     from click.testing import CliRunner
 
     return CliRunner()
+
+
+# -- the sandbox platform and a live service pointed at it (the platform is the only stand-in) --
+
+class SandboxHandle:
+    """A running sandbox platform: its URL, its in-memory state, and helpers to drive it."""
+
+    def __init__(self, server, app):
+        self.server, self.app, self.url = server, app, server.url
+        self.state = app.extensions["sandbox"]
+        self.client = next(iter(self.state.clients.values()))
+
+    def calls(self, name: str) -> int:
+        """How often an endpoint was called: token, token.refresh_token, token.authorization_code, revoke, ..."""
+        return self.state.calls[name]
+
+    def fault(self, endpoint: str, kind: str, count: int = 1, delay: float = 5.0) -> None:
+        """Make the next `count` calls to `endpoint` fail (server_error, temporarily_unavailable, http_502, hang)."""
+        self.state.add_fault(endpoint, kind, count, delay)
+
+    def users(self) -> list:
+        """The sandbox's platform accounts (the first one is picked by default on the consent page)."""
+        return list(self.state.users.values())
+
+    def approve(self, authorize_url: str, open_id: str | None = None, decision: str = "authorize") -> str:
+        """Answer the consent page for `authorize_url`; return where the platform sends the browser back."""
+        import requests
+        from urllib.parse import parse_qsl, urlsplit
+
+        params = dict(parse_qsl(urlsplit(authorize_url).query))
+        params.update(decision=decision, open_id=open_id or self.users()[0].open_id)
+        r = requests.post(self.url + "/v2/auth/authorize/", data=params, allow_redirects=False, timeout=5)
+        assert r.status_code == 302, r.text
+        return r.headers["Location"]
+
+
+@pytest.fixture(scope="session")
+def _sandbox_server():
+    from callback.sandbox.server import BackgroundServer
+
+    with BackgroundServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(_sandbox_server, app_config):
+    """A fresh sandbox platform on 127.0.0.1 (state reset per test), registered with the test credentials."""
+    from callback.sandbox import create_app as sandbox_app
+
+    _sandbox_server.app = sandbox_app({"CLIENT_KEY": app_config["TIKTOK_CLIENT_KEY"],
+                                       "CLIENT_SECRET": app_config["TIKTOK_CLIENT_SECRET"], "APP_NAME": "Clipwise"})
+    return SandboxHandle(_sandbox_server, _sandbox_server.app)
+
+
+@pytest.fixture
+def sandbox_config(app_config, sandbox):
+    """Service settings pointing every platform call at the sandbox, with short timeouts and backoff."""
+    return {**app_config, "TIKTOK_AUTH_BASE": sandbox.url, "TIKTOK_API_BASE": sandbox.url,
+            "HTTP_TIMEOUT": 2.0, "HTTP_BACKOFF": 0.01}
+
+
+class LiveService:
+    """The real service on a real loopback port, talking to the sandbox."""
+
+    def __init__(self, server, app, sandbox):
+        self.server, self.app, self.sandbox, self.url = server, app, sandbox, server.url
+        self.data_dir = Path(app.config["DATA_DIR"])
+        self.redirect_uri = self.url + "/callback/tiktok"
+
+    def store(self):
+        """The service's token store (the real file store in tmp_path)."""
+        return self.app.extensions["greenlight"]["store"]
+
+    def connect(self, open_id: str | None = None, session=None):
+        """Run the whole connect flow as a browser would; return the final response of the service."""
+        import requests
+
+        s = session or requests.Session()
+        r = s.get(self.url + "/connect/tiktok", allow_redirects=False, timeout=5)
+        assert r.status_code == 302, r.text
+        back = self.sandbox.approve(r.headers["Location"], open_id=open_id)
+        return s.get(back, timeout=10)
+
+
+@pytest.fixture
+def live_service(sandbox_config, sandbox, tmp_path):
+    """The service built by create_app, served on 127.0.0.1 (facts' service URL = its own URL)."""
+    from callback import create_app
+    from callback.sandbox.server import BackgroundServer
+
+    server = BackgroundServer()
+    facts = write_facts(tmp_path / "live-facts.yml", urls__service=server.url)
+    app = create_app({**sandbox_config, "FACTS_FILE": str(facts)})
+    server.app = app
+    sandbox.client.webhook_url = server.url + "/webhooks/tiktok"
+    with server:
+        yield LiveService(server, app, sandbox)

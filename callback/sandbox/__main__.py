@@ -1,0 +1,42 @@
+"""Run the sandbox platform: `python -m callback.sandbox --port 5001`."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from callback.sandbox import DEFAULTS, create_app
+from callback.sandbox.server import BackgroundServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the sandbox on 127.0.0.1 until interrupted."""
+    p = argparse.ArgumentParser(prog="python -m callback.sandbox", description=__doc__)
+    p.add_argument("--port", type=int, default=5001, help="port on 127.0.0.1 (0 picks a free one)")
+    p.add_argument("--client-key", default=DEFAULTS["CLIENT_KEY"], help="the registered app's client key")
+    p.add_argument("--client-secret", default=DEFAULTS["CLIENT_SECRET"], help="the registered app's client secret")
+    p.add_argument("--app-name", default=DEFAULTS["APP_NAME"], help="the app name shown on the consent page")
+    p.add_argument("--redirect-uri", action="append", default=[], help="a registered redirect URI (repeatable)")
+    p.add_argument("--webhook-url", default="", help="where to send authorization.removed on disconnect")
+    p.add_argument("--lifetimes", choices=["legacy", "rotating"], default="legacy",
+                   help="token lifetimes: legacy 24 h / 365 d, rotating 2 h / 180 d")
+    p.add_argument("--access-ttl", type=int, help="access token lifetime in seconds (overrides --lifetimes)")
+    p.add_argument("--refresh-ttl", type=int, help="refresh token lifetime in seconds (overrides --lifetimes)")
+    args = p.parse_args(argv)
+    app = create_app({"CLIENT_KEY": args.client_key, "CLIENT_SECRET": args.client_secret, "APP_NAME": args.app_name,
+                      "REDIRECT_URIS": tuple(args.redirect_uri), "WEBHOOK_URL": args.webhook_url,
+                      "LIFETIMES": args.lifetimes, "ACCESS_TTL": args.access_ttl, "REFRESH_TTL": args.refresh_ttl})
+    server = BackgroundServer(app, port=args.port)
+    print(f"sandbox platform listening on {server.url}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server._server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server._server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
