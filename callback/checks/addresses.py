@@ -1,0 +1,40 @@
+"""URL questions the checks ask: is it loopback, is it the same host, is it the same page."""
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit, urlunsplit
+
+
+def is_loopback(url: str) -> bool:
+    """True for http(s) URLs on this machine (localhost, 127.0.0.0/8, ::1)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def origin(url: str) -> str:
+    """Return scheme://host[:port] of a URL, lower-cased."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def same_page(a: str, b: str) -> bool:
+    """True when two absolute URLs name the same page (ignoring fragment, query and index.html)."""
+    return _page(a) == _page(b)
+
+
+def _page(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"  # MkDocs serves /privacy and /privacy/ as the same page
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))

@@ -1,0 +1,156 @@
+"""Facts and configuration checks: the app's name, redirect URIs, webhook, contact and client key."""
+from __future__ import annotations
+
+import re
+
+from callback.checks import Finding, Target, fail, note, register, warn
+from callback.checks.addresses import is_loopback
+from callback.facts import EMAIL
+
+CHECKS: list = []
+check = register(CHECKS, "facts")
+
+# Names app review refuses inside an app name. Distinctive names match anywhere, even split by
+# spaces or punctuation ("Tik Tok", "you-tube"); short common words match only as whole words.
+PLATFORM_NAMES = ("tiktok", "douyin", "musically", "youtube", "instagram", "facebook", "whatsapp",
+                  "messenger", "snapchat", "pinterest", "linkedin", "twitter", "twitch")
+PLATFORM_WORDS = ("meta", "google", "threads", "insta", "tt", "ig", "fb", "yt")
+PLACEHOLDERS = re.compile(r"^(x+|change[-_ ]?me|your[-_ ]?(tiktok[-_ ]?)?client[-_ ]?key|client[-_ ]?key|"
+                          r"placeholder|todo|tbd|test|example|dummy|none|null|key|<.*>|\$\{.*\}|\.\.\.)$", re.I)
+MAX_REDIRECTS = 10
+MAX_REDIRECT_LEN = 511  # TikTok: each redirect URI must be shorter than 512 characters
+
+
+def platform_names_in(name: str) -> list[str]:
+    """Return the platform names an app name contains (case-insensitive, across spaces and hyphens)."""
+    squashed = re.sub(r"[^a-z0-9]", "", name.casefold())
+    words = set(re.findall(r"[a-z0-9]+", name.casefold()))
+    return [n for n in PLATFORM_NAMES if n in squashed] + [w for w in PLATFORM_WORDS if w in words]
+
+
+@check("facts.draft", "The facts are final, not a draft")
+def draft(t: Target) -> list[Finding]:
+    if t.facts.draft:
+        return [fail("the facts are marked draft: true (example or unfinished facts)",
+                     f"describe your real app, then set {t.fact('draft')} to false")]
+    return [note("draft: false")]
+
+
+@check("facts.name", "The app name names no social platform and matches the site title")
+def name(t: Target) -> list[Finding]:
+    app, out = t.facts.name, []
+    found = platform_names_in(app)
+    if found:
+        out.append(fail(f"the app name {app!r} contains {', '.join(found)}; app review refuses names of platforms",
+                        f"choose your own name in {t.fact('name')} and site_name"))
+    site_name = str(t.config.get("site_name", "")).strip()
+    if "site_name" in t.config and site_name.casefold() != app.casefold():
+        # The greenlight plugin titles the built site with the app name, so this only misleads readers
+        # of mkdocs.yml; the built <title> below is what reviewers compare.
+        out.append(warn(f"site_name {site_name!r} in {t.facts_path.name} differs from the app name {app!r}",
+                        f"make site_name in {t.facts_path.name} equal {t.fact('name')}"))
+    from callback.checks.site import page
+
+    _resp, doc = page(t, "landing")
+    if doc is not None and app.casefold() not in doc.title.casefold():
+        out.append(fail(f"the landing page's <title> {doc.title!r} does not contain {app!r}",
+                        "rebuild the site (greenlight build) so the title comes from site_name"))
+    return out or [note(f"{app!r} is the site title")]
+
+
+def _https_or_demo(t: Target, url: str, what: str, fix: str) -> Finding | None:
+    """Judge an address app review wants on https; loopback addresses of a demo only warn."""
+    if url.startswith("https://"):
+        return None
+    if is_loopback(url) and t.demo:
+        return warn(f"{what} {url} is a loopback demo address; app review needs https", fix)
+    return fail(f"{what} {url} is not https", fix)
+
+
+@check("facts.redirects", "Redirect URIs follow TikTok's rules and equal what the service serves")
+def redirects(t: Target) -> list[Finding]:
+    from callback.oauth import redirect_mismatch, redirect_uri_problems
+
+    uris, kind = t.facts.redirect_uris, t.facts.app_type
+    where = "extra.app.platforms.tiktok.redirect_uris" if "redirect_uris" in t.facts.raw.get(
+        "platforms", {}).get("tiktok", {}) else "extra.app.urls.service"
+    fix = f"edit {where} in {t.facts_path.name}"
+    out = []
+    if not uris:
+        return [fail("no redirect URI", fix)]
+    if len(uris) > MAX_REDIRECTS:
+        out.append(fail(f"{len(uris)} redirect URIs; TikTok accepts at most {MAX_REDIRECTS}", fix))
+    for uri in uris:
+        if len(uri) > MAX_REDIRECT_LEN:
+            out.append(fail(f"{uri[:60]}... is {len(uri)} characters; TikTok needs fewer than 512", fix))
+        demo_http = kind == "web" and t.demo and is_loopback(uri) and uri.startswith("http://")
+        # A demo's loopback callback is judged as if it were https; the scheme itself only warns.
+        problems = redirect_uri_problems("https://" + uri[len("http://"):] if demo_http else uri, kind)
+        out += [fail(f"{uri}: {p}", fix) for p in problems]
+        if demo_http:
+            out.append(warn(f"{uri} is a loopback demo address; a web app's redirect URI must be https", fix))
+    configured = t.settings.get("REDIRECT_URI") or uris[0]
+    if configured not in uris:
+        out.append(fail(f"GREENLIGHT_REDIRECT_URI {configured} is not among the facts' redirect URIs",
+                        f"add it to {where}, or unset GREENLIGHT_REDIRECT_URI"))
+    served = t.facts.service_url + "/callback/tiktok"
+    mismatch = redirect_mismatch(configured, served)
+    if mismatch:
+        out.append(fail(f"the redirect URI {configured} is not what the service serves ({served}): {mismatch}",
+                        f"make {where} and extra.app.urls.service agree (scheme, host, path, trailing slash)"))
+    return out or [note(f"{len(uris)} redirect URI(s) for a {kind} app; the service serves {served}")]
+
+
+@check("facts.webhook", "The webhook URL is https")
+def webhook(t: Target) -> list[Finding]:
+    bad = _https_or_demo(t, t.facts.webhook_url, "the webhook URL", f"set {t.fact('urls.service')} to your https service")
+    return [bad] if bad else [note(t.facts.webhook_url)]
+
+
+@check("facts.contact", "A contact email is given")
+def contact(t: Target) -> list[Finding]:
+    email = t.facts.operator.contact_email or ""
+    fix = f"set {t.fact('operator.contact_email')} to an address you read"
+    if not EMAIL.match(email):
+        return [fail(f"contact email {email!r} is not an email address", fix)]
+    domain = email.rpartition("@")[2].casefold()
+    if re.search(r"(^|\.)(example\.(com|org|net)|example|invalid|test|localhost)$", domain):
+        return [warn(f"{email} is on a reserved example domain; users and reviewers cannot reach it", fix)]
+    return [note(email)]
+
+
+def demo_client_key() -> str:
+    """The sandbox's well-known demo client key (never a real app's)."""
+    from callback.sandbox import DEFAULTS
+
+    return DEFAULTS["CLIENT_KEY"]
+
+
+@check("facts.client_key", "The client key is real, and sandbox and production are not mixed")
+def client_key(t: Target) -> list[Finding]:
+    key = (t.settings.get("TIKTOK_CLIENT_KEY") or "").strip()
+    fix = "set TIKTOK_CLIENT_KEY in the environment or .env to the key from the developer portal"
+    if not key:
+        return [fail("TIKTOK_CLIENT_KEY is not set", fix)]
+    if PLACEHOLDERS.match(key):
+        return [fail(f"TIKTOK_CLIENT_KEY is a placeholder ({key!r})", fix)]
+    if key == demo_client_key():
+        if t.demo:
+            return [warn("TIKTOK_CLIENT_KEY is the local demo key; fine for the demo, not for review", fix)]
+        return [fail("TIKTOK_CLIENT_KEY is the local demo key", fix)]
+    # Assumption, from the developer portal's key shapes: sandbox apps' client keys start with "sbaw",
+    # production apps' with "aw". A key of another shape is reported, not judged.
+    production_facts = not t.facts.draft and not is_loopback(t.facts.site_url) and not is_loopback(t.facts.service_url)
+    if key.startswith("sbaw"):
+        if production_facts:
+            return [warn("TIKTOK_CLIENT_KEY is a sandbox key (starts with 'sbaw', assumed) but the facts are final "
+                         "production facts: only sandbox target users can connect",
+                         "use the production app's key once it is approved; keep the sandbox key while testing")]
+        return [note("sandbox client key (starts with 'sbaw') for draft or local facts")]
+    if key.startswith("aw"):
+        if not production_facts:
+            return [warn("TIKTOK_CLIENT_KEY is a production key (starts with 'aw', assumed) used with draft or "
+                         "loopback facts", "use the sandbox app's key for testing, or finish the facts")]
+        return [note("production client key (starts with 'aw') for production facts")]
+    return [warn("TIKTOK_CLIENT_KEY has neither the sandbox ('sbaw') nor the production ('aw') shape; "
+                 "sandbox/production mixing could not be judged", fix)]
