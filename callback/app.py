@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
+from flask import Flask, current_app, render_template
 
-from callback.config import ConfigError, load_settings, require
+from callback import redaction
+from callback.config import SECRETS, ConfigError, load_settings, require
 from callback.facts import Facts, FactsError, load_facts
 from callback.store import TokenStore
 
@@ -25,16 +26,30 @@ def create_app(test_config: dict | None = None) -> Flask:
         import secrets  # demo and tests only: real deployments must set GREENLIGHT_SECRET_KEY
 
         app.config["SECRET_KEY"] = secrets.token_hex(32)
+    redaction.install(app.config.get(k, "") for k in SECRETS)
+    # The connect flow's state lives in the session: keep its cookie away from scripts and other sites.
+    cookie = {"SESSION_COOKIE_SAMESITE": "Lax", "SESSION_COOKIE_SECURE": facts.service_url.startswith("https://")}
+    app.config.update({k: v for k, v in cookie.items() if k not in (test_config or {})})
+    app.context_processor(lambda: {"facts": facts})
+    app.register_error_handler(500, _server_error)
     app.extensions["greenlight"] = {
         "facts": facts,
         "store": TokenStore(app.config["DATA_DIR"], app.config["ENCRYPTION_KEY"] or None),
     }
     # Blueprints, one per noun; each module's init_app adds its routes and hooks.
-    from callback import health
+    from callback import health, oauth
 
-    for module in (health,):
+    for module in (health, oauth):
         module.init_app(app)
     return app
+
+
+def _server_error(exc):
+    """Answer an unexpected failure with a plain page: never a traceback, token or secret."""
+    log.error("unexpected error on a request", exc_info=getattr(exc, "original_exception", None) or exc)
+    return render_template("error.html", title="Something went wrong",
+                           message="The service hit an unexpected error and could not finish your request.",
+                           advice="Try again in a minute. If it keeps happening, tell the operator."), 500
 
 
 def facts() -> Facts:

@@ -13,6 +13,7 @@ DEFAULTS = {
     "REDIRECT_URI": "",              # default: the first redirect URI in the facts
     "HTTP_TIMEOUT": 10.0,            # seconds, for every call to the platform
     "HTTP_RETRIES": 3,               # bounded retries on 5xx, timeouts, temporarily_unavailable
+    "HTTP_BACKOFF": 0.5,             # seconds before the first retry; doubles each time
     "REFRESH_MARGIN": 300,           # refresh access tokens expiring within this many seconds
     "REFRESH_WARN_DAYS": 14,         # warn this long before a refresh token itself expires
     "STATE_TTL": 600,                # seconds a connect attempt's state stays valid
@@ -40,6 +41,12 @@ ENVIRONMENT = {
     "PKCE_ENCODING": "GREENLIGHT_PKCE_ENCODING",
     "REDIRECT_URI": "GREENLIGHT_REDIRECT_URI",
     "DEMO": "GREENLIGHT_DEMO",
+    "HTTP_TIMEOUT": "GREENLIGHT_HTTP_TIMEOUT",
+    "HTTP_RETRIES": "GREENLIGHT_HTTP_RETRIES",
+    "HTTP_BACKOFF": "GREENLIGHT_HTTP_BACKOFF",
+    "REFRESH_MARGIN": "GREENLIGHT_REFRESH_MARGIN",
+    "REFRESH_WARN_DAYS": "GREENLIGHT_REFRESH_WARN_DAYS",
+    "STATE_TTL": "GREENLIGHT_STATE_TTL",
 }
 SECRETS = ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "SECRET_KEY", "ENCRYPTION_KEY", "META_APP_SECRET")
 
@@ -69,10 +76,21 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     settings = dict(DEFAULTS)
     for key, var in ENVIRONMENT.items():
         if var in env and env[var] != "":
-            settings[key] = env[var]
+            settings[key] = _typed(key, var, env[var])
     settings["DEMO"] = str(settings["DEMO"]).lower() in ("1", "true", "yes")
     settings.update(overrides or {})
     return settings
+
+
+def _typed(key: str, var: str, value: str):
+    """Convert an environment string to the type of the setting's default, naming the variable on error."""
+    kind = type(DEFAULTS[key])
+    if kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            raise ConfigError(f"{var} must be a number, got {value!r}") from None
+    return value
 
 
 def require(settings: dict, facts) -> None:

@@ -1,0 +1,61 @@
+"""Keep tokens, secrets and OAuth codes out of every log line the process writes."""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Iterable
+
+MASK = "[redacted]"
+# TikTok's token formats, bearer headers, and query/form values that carry a credential.
+PATTERNS = (
+    re.compile(r"\b(?:act|rft)\.[A-Za-z0-9._~+/=!*-]{8,}"),
+    re.compile(r"(?i)(\bbearer\s+)[^\s,;\"']+"),
+    re.compile(r"(?i)((?:[?&\s]|^)(?:code|code_verifier|access_token|refresh_token|token|client_secret)=)"
+               r"[^&\s\"']+"),
+)
+MIN_SECRET = 6  # shorter "secrets" would shred ordinary words out of the logs
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_installed = False
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Return `text` with tokens, bearer values, credential query values and the given secrets masked."""
+    for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    for pattern in PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
+    return text
+
+
+def install(secrets: Iterable[str]) -> None:
+    """Redact every log record this process creates, whichever logger or handler it goes to.
+
+    A record factory rather than a Filter: filters on a logger miss records propagated from its
+    children, and handlers (gunicorn's, pytest's, a reverse proxy's) come and go after we start.
+    """
+    global _installed
+    with _lock:
+        _secrets.update(s for s in secrets if s and len(s) >= MIN_SECRET)
+        if _installed:
+            return
+        _installed = True
+    make = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed log call: leave it for logging's own error report
+            return record
+        clean = redact(message, tuple(_secrets))
+        if clean != message:
+            record.msg, record.args = clean, ()
+        if record.exc_info:
+            # Format the traceback now, redacted; handlers reuse exc_text instead of formatting again.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), tuple(_secrets))
+        return record
+
+    logging.setLogRecordFactory(factory)
