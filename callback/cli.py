@@ -25,3 +25,5 @@ def facts_from(ctx: click.Context):
 
 # Commands live beside the code they drive; each module registers its own here.
 # (one line per module: keep this list sorted)
+from callback import build as _site  # noqa: E402  (the site: build, serve, init, archive)
+_site.register(cli)
