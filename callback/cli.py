@@ -27,3 +27,7 @@ def facts_from(ctx: click.Context):
 # (one line per module: keep this list sorted)
 from callback import build as _site  # noqa: E402  (the site: build, serve, init, archive)
 _site.register(cli)
+from callback.tokens_cli import redirect_uri_command, token_command, tokens_group  # noqa: E402
+cli.add_command(token_command)
+cli.add_command(tokens_group)
+cli.add_command(redirect_uri_command)
