@@ -37,9 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         "store": TokenStore(app.config["DATA_DIR"], app.config["ENCRYPTION_KEY"] or None),
     }
     # Blueprints, one per noun; each module's init_app adds its routes and hooks.
-    from callback import health, oauth
+    from callback import deletion, health, meta, oauth, security, webhooks
 
-    for module in (health, oauth):
+    for module in (security, health, oauth, webhooks, deletion, meta):
         module.init_app(app)
     return app
 

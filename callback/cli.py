@@ -27,6 +27,12 @@ def facts_from(ctx: click.Context):
 # (one line per module: keep this list sorted)
 from callback import build as _site  # noqa: E402  (the site: build, serve, init, archive)
 _site.register(cli)
+from callback.deletion import deletions  # noqa: E402
+from callback.retention import purge_command  # noqa: E402
+from callback.webhooks import posts_command  # noqa: E402
+cli.add_command(deletions)
+cli.add_command(posts_command)
+cli.add_command(purge_command)
 from callback.tokens_cli import redirect_uri_command, token_command, tokens_group  # noqa: E402
 cli.add_command(token_command)
 cli.add_command(tokens_group)

@@ -1,0 +1,334 @@
+"""Durable records beside the token store: webhook receipts (with publish status) and deletion requests.
+
+Layout in the data directory (all files 0600):
+- `webhooks.jsonl`: one fsync'd JSON line per accepted webhook, written before the service answers
+  200. Publish status per publish_id is folded from these lines, so recording an event and updating
+  its post are one atomic append. Rewritten atomically, under the lock, only to erase or purge.
+- `deletions.json`: deletion requests by confirmation code. A completed one keeps no identifier,
+  only a salted hash of the account: the receipt that the deletion happened.
+- `receipt.salt`: the per-install HMAC key of those hashes, so receipts match nothing outside this install.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Iterable
+
+import click
+from flask import Flask, current_app
+
+from callback.files import fsync_dir, locked, private_dir, read_json, write_atomic, write_json
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and retyped
+IDENTIFIERS = ("open_id", "username", "email", "meta_user_id")
+
+
+class EventLog:
+    """Webhook receipts in `webhooks.jsonl`, deduplicated by event id across processes."""
+
+    def __init__(self, data_dir: str | Path):
+        self.path = private_dir(data_dir) / "webhooks.jsonl"
+        self._mutex = threading.Lock()  # flock is per open file; threads of one worker also share _seen
+        self._seen: dict[str, bool] = {}  # event id -> processed
+        self._fd: int | None = None  # read-only handle on the file _seen describes
+        self._offset = 0
+
+    def add(self, receipt: dict) -> str:
+        """Record a receipt durably unless its id is known; return "new", "pending" (not done) or "done"."""
+        with self._mutex, locked(self.path):
+            state = self._sync().get(receipt["id"])
+            if state is None:
+                fd, created = self._append(receipt)
+                self._seen[receipt["id"]] = bool(receipt.get("done"))
+        if state is not None:
+            self._flush()  # a duplicate may race the first delivery's fsync: be durable before its 200 too
+            return "done" if state else "pending"
+        # fsync outside the lock: concurrent writers' fsyncs overlap (the kernel groups them into one
+        # journal commit), yet each request still waits for its own line to reach the disk.
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            fsync_dir(self.path.parent)
+        return "new"
+
+    def mark_done(self, event_id: str) -> None:
+        """Note durably that an event's side effects are complete, so a redelivery is not processed again."""
+        with self._mutex, locked(self.path):
+            self._sync()
+            fd, _ = self._append({"done": event_id})
+            self._seen[event_id] = True
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def receipts(self) -> list[dict]:
+        """Return every receipt, oldest first, with `done` folded in."""
+        with self._mutex, locked(self.path):
+            lines = self._read()
+        done = {line["done"] for line in lines if "done" in line and "id" not in line}
+        return [{**r, "done": bool(r.get("done")) or r["id"] in done} for r in lines if "id" in r]
+
+    def rewrite(self, keep) -> int:
+        """Replace each receipt with keep(receipt) (None drops it) in one atomic rewrite; return how many changed."""
+        with self._mutex, locked(self.path):
+            lines, out, changed = self._read(), [], 0
+            dropped = set()
+            for line in lines:
+                if "id" not in line:
+                    if line["done"] not in dropped:
+                        out.append(line)
+                    continue
+                new = keep(line)
+                changed += new != line
+                if new is None:
+                    dropped.add(line["id"])
+                else:
+                    out.append(new)
+            if changed:
+                write_atomic(self.path, "".join(json.dumps(x, sort_keys=True, separators=(",", ":")) + "\n"
+                                                for x in out))
+                self._reopen()
+            return changed
+
+    def _append(self, item: dict) -> tuple[int, bool]:
+        """Write one line at the end of what _sync read (call with the lock held); return the open fd."""
+        created = not self.path.exists()
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.ftruncate(fd, self._offset)  # drop a torn line a killed writer may have left
+            data = (json.dumps(item, sort_keys=True, separators=(",", ":")) + "\n").encode()
+            os.pwrite(fd, data, self._offset)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._offset += len(data)
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        return fd, created
+
+    def _flush(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _read(self) -> list[dict]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        return [json.loads(x) for x in text.splitlines(keepends=True) if x.endswith("\n")]
+
+    def _sync(self) -> dict[str, bool]:
+        """Bring the id index up to date with the file, reading only lines added since last time."""
+        try:
+            size = os.stat(self.path).st_size
+            fresh = self._fd is None or os.fstat(self._fd).st_nlink == 0
+        except FileNotFoundError:
+            size, fresh = 0, True
+        if fresh:
+            # Holding the indexed file open pins its inode, so a rewritten file (a new inode) is
+            # always noticed here: st_nlink drops to 0 once the old one is replaced.
+            self._reopen()
+        if size > self._offset and self._fd is not None:
+            chunk = os.pread(self._fd, size - self._offset, self._offset)
+            end = chunk.rfind(b"\n") + 1  # a torn last line (crash mid-append) is ignored
+            for raw in chunk[:end].splitlines():
+                item = json.loads(raw)
+                if "id" in item:
+                    self._seen[item["id"]] = self._seen.get(item["id"], False) or bool(item.get("done"))
+                else:
+                    self._seen[item["done"]] = True
+            self._offset += end
+        return self._seen
+
+    def _reopen(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+        self._seen, self._offset, self._fd = {}, 0, None
+        try:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            pass
+
+
+class DeletionLog:
+    """Deletion requests in `deletions.json`, keyed by confirmation code, rewritten atomically under a lock."""
+
+    def __init__(self, data_dir: str | Path):
+        self.path = private_dir(data_dir) / "deletions.json"
+
+    def add(self, now: float | None = None, **fields) -> dict:
+        """Store a new request (status "received" unless given) under a fresh code; return it."""
+        now = time.time() if now is None else now
+        with locked(self.path):
+            doc = self._load()
+            code = new_code()
+            while code in doc["requests"]:
+                code = new_code()
+            req = {"code": code, "status": "received", "received_at": now,
+                   **{k: v for k, v in fields.items() if v not in (None, "")}}
+            doc["requests"][code] = req
+            write_json(self.path, doc)
+        return req
+
+    def get(self, code: str) -> dict | None:
+        """Return one request, or None."""
+        return self._load()["requests"].get(code)
+
+    def all(self) -> list[dict]:
+        """Return every request, oldest first."""
+        return sorted(self._load()["requests"].values(), key=lambda r: (r["received_at"], r["code"]))
+
+    def update(self, code: str, **fields) -> dict | None:
+        """Set fields of a request (a None value removes the field); return it, or None if unknown."""
+        with locked(self.path):
+            doc = self._load()
+            req = doc["requests"].get(code)
+            if req is None:
+                return None
+            for key, value in fields.items():
+                if value is None:
+                    req.pop(key, None)
+                else:
+                    req[key] = value
+            write_json(self.path, doc)
+        return req
+
+    def rewrite(self, keep) -> int:
+        """Replace each request with keep(request) (None drops it) atomically; return how many changed."""
+        with locked(self.path):
+            doc = self._load()
+            new = {}
+            for code, req in doc["requests"].items():
+                out = keep(dict(req))
+                if out is not None:
+                    new[code] = out
+            changed = sum(new.get(c) != r for c, r in doc["requests"].items())
+            if changed:
+                write_json(self.path, {"version": 1, "requests": new})
+        return changed
+
+    def erase(self, *, ids: set[str], names: set[str], codes: set[str], subject: str, now: float,
+              note: str = "") -> int:
+        """Strip identifiers from every request naming this person (and close open ones); return how many.
+
+        A request matches by code, open_id or Meta user_id, or a username in `names` (casefolded);
+        the usernames and emails of matching requests then match the person's other requests too.
+        """
+        names = set(names)
+        with locked(self.path):
+            doc = self._load()
+            reqs = doc["requests"].values()
+            emails: set[str] = set()
+
+            def named(r: dict) -> bool:
+                return (r["code"] in codes or bool({r.get("open_id"), r.get("meta_user_id")} & ids)
+                        or (r.get("username") or "").casefold() in names
+                        or (r.get("email") or "").casefold() in emails)
+
+            for _ in range(2):  # what one request reveals (username, email) finds the person's others
+                for r in reqs:
+                    if named(r):
+                        names.add((r.get("username") or "").casefold())
+                        emails.add((r.get("email") or "").casefold())
+                names.discard("")
+                emails.discard("")
+            hits = [r for r in reqs if named(r)]
+            for r in hits:
+                for key in IDENTIFIERS:
+                    r.pop(key, None)
+                r["subject"] = r.get("subject") or subject
+                if r["status"] == "received":
+                    r.update(status="completed", closed_at=now)
+                    if note:
+                        r["note"] = note
+            if hits:
+                write_json(self.path, doc)
+        return len(hits)
+
+    def _load(self) -> dict:
+        doc = read_json(self.path, {"version": 1, "requests": {}})
+        doc.setdefault("requests", {})
+        return doc
+
+
+class Records:
+    """Every record Greenlight keeps beside the tokens, in one data directory."""
+
+    def __init__(self, data_dir: str | Path):
+        self.dir = private_dir(data_dir)
+        self.events = EventLog(self.dir)
+        self.deletions = DeletionLog(self.dir)
+        self._salt: bytes | None = None
+
+    def subject(self, identifier: str) -> str:
+        """Return the salted hash that stands for an account in receipts (HMAC-SHA256, per-install salt)."""
+        return hmac.new(self.salt(), identifier.encode(), hashlib.sha256).hexdigest()
+
+    def salt(self) -> bytes:
+        """Return the per-install salt, creating it (0600) on first use."""
+        if self._salt is None:
+            path = self.dir / "receipt.salt"
+            with locked(path):
+                if not path.exists():
+                    write_atomic(path, secrets.token_hex(32) + "\n")
+                self._salt = bytes.fromhex(path.read_text().strip())
+        return self._salt
+
+
+def new_code() -> str:
+    """Return a fresh confirmation code like `K7QF-2MXC-9TRA` (about 59 bits: unguessable)."""
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return f"{chars[:4]}-{chars[4:8]}-{chars[8:]}"
+
+
+def mentions(record, identifier: str) -> bool:
+    """Tell whether any string in a record (keys and values, however nested) is exactly `identifier`."""
+    if isinstance(record, str):
+        return bool(identifier) and record == identifier
+    if isinstance(record, dict):
+        return any(mentions(k, identifier) or mentions(v, identifier) for k, v in record.items())
+    if isinstance(record, list):
+        return any(mentions(v, identifier) for v in record)
+    return False
+
+
+data_dir_option = click.option(
+    "--data-dir", default=None, help="The service's data directory [default: GREENLIGHT_DATA_DIR or ./instance].")
+
+
+def open_stores(data_dir: str | None):
+    """Open the token store and records of a data directory, for the CLI (settings from the environment)."""
+    from callback.config import load_settings
+    from callback.store import TokenStore
+
+    settings = load_settings()
+    path = data_dir or settings["DATA_DIR"]
+    return TokenStore(path, settings["ENCRYPTION_KEY"] or None), Records(path)
+
+
+def records_for(app: Flask) -> Records:
+    """Return the app's Records, creating them on first use."""
+    ext = app.extensions.setdefault("greenlight", {})
+    if "records" not in ext:
+        ext["records"] = Records(app.config["DATA_DIR"])
+    return ext["records"]
+
+
+def records() -> Records:
+    """The records of the current service."""
+    return records_for(current_app)
