@@ -104,7 +104,8 @@ def identity(t: Target) -> list[Finding]:
     out = []
     for key, doc in loaded_pages(t).items():
         title, source, _ = PAGES[key]
-        if name.casefold() not in doc.text.casefold():
+        # As written, as a word: "clipwise.example" in an email address is not the app's name.
+        if not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", doc.text):
             out.append(fail(f"{title} does not name the app ({name})", f"put the app name on {source}, then {REBUILD}"))
         if not any(d in doc.text for d in dates):
             out.append(fail(f"{title} does not show the effective date ({dates[0]})",
