@@ -93,6 +93,7 @@ def warn_overdue(recs: Records, hours: int, now: float | None = None) -> int:
 
 
 def _find(code: str) -> dict:
+    code = code.strip().upper()  # people retype codes from an email or a note
     req = records().deletions.get(code) if CODE.match(code) else None
     if req is None:
         abort(404, description="There is no deletion request with that code. Check the code and try again.")
@@ -153,6 +154,7 @@ def status(code: str):
 def verified(code: str):
     """Carry out a request at once for the account that just proved it is theirs by signing in with TikTok."""
     req = _find(code)
+    code = req["code"]
     open_id = session.pop("verified_open_id", None)
     claimed = session.pop("verified_request", None)
     if not open_id or (claimed and claimed != code):
