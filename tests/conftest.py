@@ -175,7 +175,8 @@ def live_service(sandbox_config, sandbox, tmp_path):
     from callback.sandbox.server import BackgroundServer
 
     server = BackgroundServer()
-    facts = write_facts(tmp_path / "live-facts.yml", urls__service=server.url)
+    # A service on a loopback URL is what TikTok calls a desktop app (http://127.0.0.1:PORT redirect).
+    facts = write_facts(tmp_path / "live-facts.yml", urls__service=server.url, platforms__tiktok__app_type="desktop")
     app = create_app({**sandbox_config, "FACTS_FILE": str(facts)})
     server.app = app
     sandbox.client.webhook_url = server.url + "/webhooks/tiktok"

@@ -34,7 +34,7 @@ def reset():
 
 @bp.post("/faults")
 def faults():
-    """Make the next `count` calls to `endpoint` fail: server_error, temporarily_unavailable, http_502, hang."""
+    """Make the next `count` calls to `endpoint` fail, or lag (kinds: see state.FAULT_KINDS)."""
     body = request.get_json(force=True)
     try:
         state().add_fault(body["endpoint"], body["kind"], int(body.get("count", 1)), float(body.get("delay", 5)))

@@ -15,7 +15,8 @@ class BackgroundServer:
         self._server = make_server(host, port, lambda environ, start: self.app(environ, start), threaded=True)
         self.host, self.port = host, self._server.server_port
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"server:{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"server:{self.port}", daemon=True)
 
     def start(self) -> "BackgroundServer":
         """Start answering requests."""

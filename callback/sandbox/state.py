@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 # Lifetimes TikTok has documented over time (access, refresh), in seconds.
 LIFETIMES = {"legacy": (86400, 31536000), "rotating": (7200, 15552000)}
 SCOPES = ("user.info.basic", "user.info.profile", "user.info.stats", "video.list", "video.upload", "video.publish")
-FAULT_KINDS = ("server_error", "temporarily_unavailable", "http_502", "hang")
+FAULT_KINDS = ("server_error", "temporarily_unavailable", "http_502", "hang", "slow")
 
 
 @dataclass

@@ -42,6 +42,9 @@ def faulted(endpoint: str):
     fault = state().hit(endpoint)
     if fault is None:
         return None
+    if fault["kind"] == "slow":  # answers, late: lets tests hold a refresh open while others queue
+        time.sleep(fault["delay"])
+        return None
     if fault["kind"] == "hang":  # a gateway that never answers in time, then gives up without acting
         time.sleep(fault["delay"])
         return "Gateway Timeout", 504
