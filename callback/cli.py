@@ -37,3 +37,9 @@ from callback.tokens_cli import redirect_uri_command, token_command, tokens_grou
 cli.add_command(token_command)
 cli.add_command(tokens_group)
 cli.add_command(redirect_uri_command)
+from callback.checks.command import check as check_command  # noqa: E402
+from callback.doctor import doctor as doctor_command  # noqa: E402
+from callback.review import review_kit_command  # noqa: E402
+cli.add_command(check_command)
+cli.add_command(doctor_command)
+cli.add_command(review_kit_command)

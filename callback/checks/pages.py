@@ -186,7 +186,7 @@ def serve_directory(root: str | Path) -> Iterator[str]:
     """Serve a directory on 127.0.0.1 (a throwaway static server) for as long as the block runs."""
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
