@@ -135,7 +135,10 @@ def refresh_command(ctx: click.Context, account: str | None, force: bool) -> Non
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def revoke_command(ctx: click.Context, account: str, local_only: bool, yes: bool) -> None:
-    """Revoke an account's authorization at TikTok, then delete its tokens here."""
+    """Revoke an account's authorization at TikTok, then delete its tokens here.
+
+    Put -- before an open_id that starts with a dash: greenlight tokens revoke -- -000abc
+    """
     settings = cli_settings(ctx)
     with explained(settings):
         store = open_store(settings)
