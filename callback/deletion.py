@@ -5,11 +5,12 @@ import datetime as dt
 import logging
 import re
 import time
+from typing import Callable
 
 import click
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 
-from callback.records import Records, data_dir_option, mentions, open_stores, records, records_for
+from callback.records import IDENTIFIERS, Records, data_dir_option, mentions, open_stores, records, records_for
 from callback.security import check_csrf, rate_limit
 from callback.store import TokenStore
 
@@ -22,8 +23,13 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
 def erase_user(open_id: str, *, source: str, reason: str = "", code: str | None = None, names: tuple = (),
-               store: TokenStore | None = None, recs: Records | None = None, now: float | None = None) -> dict:
-    """Remove every record naming this account from every store, keeping one hashed receipt; say what went."""
+               revoke: Callable[[dict], None] | None = None, store: TokenStore | None = None,
+               recs: Records | None = None, now: float | None = None) -> dict:
+    """Remove every record naming this account from every store, keeping one hashed receipt; say what went.
+
+    With `revoke`, a stored account's tokens are revoked at TikTok first; a failure there is logged
+    and the local deletion goes ahead (the promise is about what we keep).
+    """
     from callback.app import store as app_store
 
     now = time.time() if now is None else now
@@ -32,12 +38,21 @@ def erase_user(open_id: str, *, source: str, reason: str = "", code: str | None 
     account = store.get(open_id) if open_id else None
     own = (account.get("display_name"), account.get("username")) if account else ()
     names = {n.casefold() for n in (*names, *own) if n}
+    revoked = None
+    if account and revoke is not None and account.get("access_token"):
+        try:
+            revoke(account)
+            revoked = True
+        except Exception as exc:  # TikTok unreachable or refusing: delete locally all the same
+            revoked = False
+            log.warning("could not revoke the tokens at TikTok before erasing (%s); deleting them locally anyway",
+                        type(exc).__name__)
     tokens = store.delete(open_id) if account else False
     _forget_history(store)
     # A display name is not unique: never let it reach the requests of another connected account.
     names -= {(a.get(k) or "").casefold() for a in store.list() for k in ("display_name", "username")}
     subject = recs.subject(open_id or min(names, default=""))
-    events = recs.events.rewrite(lambda r: _anonymous(r, subject) if open_id and mentions(r, open_id) else r)
+    events = recs.events.rewrite(lambda r: _anonymous(r) if open_id and mentions(r, open_id) else r)
     requests = recs.deletions.erase(ids={open_id} - {""}, names=names, codes={code} - {None}, subject=subject,
                                     now=now, note=reason)
     if code is None:
@@ -45,7 +60,16 @@ def erase_user(open_id: str, *, source: str, reason: str = "", code: str | None 
                                   note=reason)["code"]
     log.info("erased account %s (%s): tokens %s, %d webhook receipts, %d deletion requests; receipt %s",
              subject[:16], source, "deleted" if tokens else "none", events, requests, code)
-    return {"subject": subject, "tokens": tokens, "events": events, "requests": requests, "code": code}
+    return {"subject": subject, "tokens": tokens, "revoked": revoked, "events": events, "requests": requests,
+            "code": code}
+
+
+def platform_revoke(settings: dict) -> Callable[[dict], None]:
+    """Return a function revoking an account's access token at TikTok (or the sandbox the settings name)."""
+    from callback.tiktok import TikTok
+
+    client = TikTok.from_settings(settings)
+    return lambda account: client.revoke(account["access_token"])
 
 
 def _forget_history(store: TokenStore) -> None:
@@ -61,10 +85,10 @@ def _forget_history(store: TokenStore) -> None:
         store._compact()
 
 
-def _anonymous(receipt: dict, subject: str) -> dict:
-    """Keep only what proves an event arrived (and lets a redelivery be recognised), naming nobody."""
-    return {"id": receipt["id"], "at": receipt["at"], "event": receipt["event"], "subject": subject,
-            "erased": True, "done": receipt.get("done", True), "create_time": receipt.get("create_time", 0)}
+def _anonymous(receipt: dict) -> dict:
+    """Keep only what lets a redelivery be recognised (the event's hash, name and time), naming nobody."""
+    return {"id": receipt["id"], "at": receipt["at"], "event": receipt["event"], "erased": True,
+            "done": receipt.get("done", True)}
 
 
 def due_at(req: dict, hours: int) -> float:
@@ -166,7 +190,8 @@ def verified(code: str):
         log.warning("deletion request %s: the verified account is not the one it names", code)
         abort(403, description="The TikTok account you signed in with is not the one named in this request, "
                                "so nothing was deleted.")
-    erase_user(open_id, source="form", reason="verified by signing in with TikTok", code=code)
+    erase_user(open_id, source="form", reason="verified by signing in with TikTok", code=code,
+               revoke=platform_revoke(current_app.config))
     return redirect(url_for(".status", code=code), code=303)
 
 
@@ -249,12 +274,19 @@ def approve(code: str, open_id: str | None, data_dir: str | None) -> None:
             raise click.ClickException(f"{len(owners)} connected accounts are named {username!r} (open_ids "
                                        f"{', '.join(a['open_id'] for a in owners)}): choose one with --open-id")
         open_id = owners[0]["open_id"] if owners else ""
+    from callback.config import load_settings
+
+    email = req.get("email")
     done = erase_user(open_id or "", source="review", reason="approved by the operator", code=req["code"],
-                      names=(username,), store=store, recs=recs)
+                      names=(username,), revoke=platform_revoke(load_settings()), store=store, recs=recs)
+    if done["revoked"] is False:
+        click.secho("Revoking the tokens at TikTok failed; they were deleted here anyway.", fg="yellow", err=True)
     if not done["tokens"] and not done["events"]:
         click.echo(f"No stored account or webhook record matched {username or open_id!r}.")
     click.echo(f"Request {req['code']} completed: tokens {'deleted' if done['tokens'] else 'none'}, "
                f"{done['events']} webhook receipt(s) and {done['requests']} request(s) erased.")
+    if email:
+        click.echo(f"Tell the requester it is done: {email} (this address is now deleted from the records).")
 
 
 @deletions.command("reject")
@@ -265,8 +297,13 @@ def reject(code: str, reason: str, data_dir: str | None) -> None:
     """Reject a deletion request, with a reason shown on its status page."""
     _, recs = open_stores(data_dir)
     req = _pending(recs, code)
-    recs.deletions.update(req["code"], status="rejected", closed_at=time.time(), note=reason.strip()[:500])
+    who = req.get("open_id") or req.get("username") or req.get("meta_user_id") or ""
+    # Once answered, a request keeps no identifier (the policy's "minimal receipt"), rejected or not.
+    recs.deletions.update(req["code"], status="rejected", closed_at=time.time(), note=reason.strip()[:500],
+                          subject=recs.subject(who), **{k: None for k in IDENTIFIERS})
     click.echo(f"Request {req['code']} rejected.")
+    if req.get("email"):
+        click.echo(f"Tell the requester why: {req['email']} (this address is now deleted from the records).")
 
 
 def _pending(recs: Records, code: str) -> dict:

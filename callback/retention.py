@@ -96,12 +96,11 @@ def purge_command(ctx: click.Context, dry_run: bool, data_dir: str | None) -> No
     """Delete what the retention facts say must go (run it daily: see deploy/greenlight-purge.timer)."""
     from callback.cli import facts_from
     from callback.config import load_settings
-    from callback.tiktok import TikTok
+    from callback.deletion import platform_revoke
 
     facts = facts_from(ctx)
     store, recs = open_stores(data_dir)
-    client = TikTok.from_settings(load_settings())
-    p = purge(facts, store, recs, dry_run=dry_run, revoke=lambda acc: client.revoke(acc["access_token"]))
+    p = purge(facts, store, recs, dry_run=dry_run, revoke=platform_revoke(load_settings()))
     r, verb = facts.retention, "would delete" if dry_run else "deleted"
     for acc in p.accounts:
         click.echo(f"{verb} the tokens of {acc.get('display_name') or '(no name)'} ({acc['open_id']}): unused "

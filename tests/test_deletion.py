@@ -46,18 +46,38 @@ def code_of(response) -> str:
 
 
 @pytest.fixture
+def app(sandbox_config):
+    """The service with every platform call (token revocation here) going to the sandbox."""
+    from callback import create_app
+
+    return create_app(sandbox_config)
+
+
+@pytest.fixture
 def recs(app_config):
     return Records(app_config["DATA_DIR"])
 
 
 @pytest.fixture
-def store(app):
+def store(app, sandbox):
+    """The service's token store, with Anna holding real (sandbox-issued) tokens."""
+    tokens = sandbox.state.issue_tokens(sandbox.client.key, OPEN_ID, ("user.info.basic",))
+    ANNA.update(access_token=tokens["access_token"], refresh_token=tokens["refresh_token"])
     return app.extensions["greenlight"]["store"]
 
 
-def run(app_config, *args, facts=None):
-    argv = (["--facts", str(facts)] if facts else []) + list(args)
-    return CliRunner().invoke(cli, argv, env={"GREENLIGHT_DATA_DIR": app_config["DATA_DIR"]})
+@pytest.fixture
+def run(app_config, sandbox):
+    """Run the CLI as an operator would, its settings in the environment (platform calls to the sandbox)."""
+    env = {"GREENLIGHT_DATA_DIR": app_config["DATA_DIR"], "TIKTOK_CLIENT_KEY": app_config["TIKTOK_CLIENT_KEY"],
+           "TIKTOK_CLIENT_SECRET": app_config["TIKTOK_CLIENT_SECRET"], "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
+           "GREENLIGHT_TIKTOK_AUTH_BASE": sandbox.url, "GREENLIGHT_HTTP_BACKOFF": "0.01"}
+
+    def invoke(*args, facts=None):
+        argv = (["--facts", str(facts)] if facts else []) + list(args)
+        return CliRunner().invoke(cli, argv, env=env)
+
+    return invoke
 
 
 def test_form_is_accessible_without_javascript(client):
@@ -152,7 +172,7 @@ def test_codes_are_not_case_sensitive(client):
     assert client.get(f"/deletion/{code.lower()}").status_code == 200
 
 
-def test_verified_request_is_carried_out_at_once(client, app_config, store, recs):
+def test_verified_request_is_carried_out_at_once(client, app_config, store, recs, sandbox):
     store.put(dict(ANNA))
     store.put(dict(BOB))
     code = code_of(submit(client, account="anna.example", email="anna@example.org"))
@@ -163,6 +183,7 @@ def test_verified_request_is_carried_out_at_once(client, app_config, store, recs
     page = client.get(f"/deletion/{code}").get_data(as_text=True)
     assert "Completed" in page and "365 days" in page
     assert store.get(OPEN_ID) is None and store.get(BOB["open_id"])
+    assert sandbox.calls("revoke") == 1 and sandbox.state.authorized(OPEN_ID) == []  # revoked at TikTok first
     data = everything(app_config["DATA_DIR"])
     for identifier in (OPEN_ID, "Anna Example", "anna.example", "anna@example.org", ANNA["union_id"]):
         assert identifier not in data, identifier
@@ -192,7 +213,7 @@ def test_verified_as_someone_else_deletes_nothing(client, app_config, store, rec
     assert snapshot(app_config["DATA_DIR"]) == before
 
 
-def test_overdue_requests_are_flagged_in_log_page_and_cli(client, app_config, recs, caplog, facts_file):
+def test_overdue_requests_are_flagged_in_log_page_and_cli(client, app_config, recs, caplog, facts_file, run):
     old = recs.deletions.add(now=time.time() - 73 * 3600, source="form", username="late.person")
     fresh = recs.deletions.add(source="form", username="fresh.person")
     with caplog.at_level(logging.ERROR, logger="greenlight"):
@@ -201,18 +222,18 @@ def test_overdue_requests_are_flagged_in_log_page_and_cli(client, app_config, re
     assert "past the time we promised" in client.get(f"/deletion/{old['code']}").get_data(as_text=True)
     assert "past the time" not in client.get(f"/deletion/{fresh['code']}").get_data(as_text=True)
 
-    result = run(app_config, "deletions", "list")
+    result = run("deletions", "list")
     assert result.exit_code == 0
     rows = {line.split()[0]: line for line in result.output.splitlines()}
     assert "OVERDUE" in rows[old["code"]] and "OVERDUE" not in rows[fresh["code"]]
     assert "late.person" in rows[old["code"]]
-    assert run(app_config, "deletions", "list", "--check").exit_code == 1
+    assert run("deletions", "list", "--check").exit_code == 1
     # The promise comes from the facts: with a week to answer, nothing is late.
     relaxed = facts_file(retention__deletion_response_hours=168)
-    assert run(app_config, "deletions", "list", "--check", facts=relaxed).exit_code == 0
+    assert run("deletions", "list", "--check", facts=relaxed).exit_code == 0
 
 
-def test_approve_by_username_erases_everything_about_the_person(client, app_config, store, recs):
+def test_approve_by_username_erases_everything_about_the_person(client, app_config, store, recs, run, sandbox):
     """The promise: after deletion, no file in the data directory names the person any more."""
     store.put(dict(ANNA))
     store.update(OPEN_ID, last_used_at=time.time())
@@ -231,9 +252,11 @@ def test_approve_by_username_erases_everything_about_the_person(client, app_conf
     data = everything(app_config["DATA_DIR"])
     assert all(i in data for i in (OPEN_ID, "Anna Example", "anna.example", "anna@example.org"))
 
-    result = run(app_config, "deletions", "approve", code)
+    result = run("deletions", "approve", code)
     assert result.exit_code == 0, result.output
     assert f"Request {code} completed: tokens deleted, 1 webhook receipt(s)" in result.output
+    assert "Tell the requester it is done: anna@example.org" in result.output
+    assert sandbox.state.authorized(OPEN_ID) == []  # revoked at TikTok before the local deletion
 
     data = everything(app_config["DATA_DIR"])
     for identifier in (OPEN_ID, "Anna Example", "anna.example", "anna@example.org", "ANNA@example.org",
@@ -243,35 +266,52 @@ def test_approve_by_username_erases_everything_about_the_person(client, app_conf
         assert recs.deletions.get(c)["status"] == "completed"
     assert recs.deletions.get(bob_req)["email"] == "bob@example.org"  # other people keep their records
     assert store.get(BOB["open_id"]) and "v_pub_bob" in data
-    assert run(app_config, "deletions", "approve", code).exit_code == 1  # already completed
+    assert run("deletions", "approve", code).exit_code == 1  # already completed
 
 
-def test_approve_when_no_account_matches(client, app_config, recs):
+def test_approve_when_no_account_matches(client, app_config, recs, run):
     code = code_of(submit(client, account="nobody.here", email="nobody@example.org"))
-    result = run(app_config, "deletions", "approve", code)
+    result = run("deletions", "approve", code)
     assert result.exit_code == 0 and "No stored account" in result.output
     assert "nobody" not in everything(app_config["DATA_DIR"])
     assert recs.deletions.get(code)["status"] == "completed"
 
 
-def test_approve_refuses_an_ambiguous_name(client, app_config, store, recs):
+def test_approve_refuses_an_ambiguous_name(client, app_config, store, recs, run):
     store.put({**ANNA, "username": ""})
     store.put({**BOB, "display_name": "Anna Example"})
     code = code_of(submit(client, account="Anna_Example"))
     recs.deletions.update(code, username="Anna Example")  # a display name, as a person may type it
-    result = run(app_config, "deletions", "approve", code)
+    result = run("deletions", "approve", code)
     assert result.exit_code == 1 and "choose one with --open-id" in result.output
     assert store.get(OPEN_ID) and store.get(BOB["open_id"])
-    result = run(app_config, "deletions", "approve", code, "--open-id", OPEN_ID)
+    result = run("deletions", "approve", code, "--open-id", OPEN_ID)
     assert result.exit_code == 0 and store.get(OPEN_ID) is None and store.get(BOB["open_id"])
 
 
-def test_reject_shows_the_reason(client, app_config, recs):
+def test_reject_shows_the_reason(client, app_config, recs, run):
     code = code_of(submit(client, account="someone.else"))
-    assert run(app_config, "deletions", "reject", code).exit_code == 2  # --reason is required
-    result = run(app_config, "deletions", "reject", code.lower(), "--reason", "We hold no data about that account.")
+    assert run("deletions", "reject", code).exit_code == 2  # --reason is required
+    result = run("deletions", "reject", code.lower(), "--reason", "We hold no data about that account.")
     assert result.exit_code == 0
     page = client.get(f"/deletion/{code}").get_data(as_text=True)
     assert "Rejected" in page and "We hold no data about that account." in page
     assert "Verify with TikTok" not in page
-    assert run(app_config, "deletions", "reject", "ZZZZ-ZZZZ-ZZZZ", "--reason", "x").exit_code == 1
+    assert run("deletions", "reject", "ZZZZ-ZZZZ-ZZZZ", "--reason", "x").exit_code == 1
+
+
+def test_approve_still_deletes_when_revoking_fails(client, app_config, store, recs, run, sandbox):
+    store.put(dict(ANNA))
+    code = code_of(submit(client, account=OPEN_ID))
+    sandbox.fault("revoke", "server_error", count=10)
+    result = run("deletions", "approve", code)
+    assert result.exit_code == 0 and "Revoking the tokens at TikTok failed" in result.output
+    assert store.get(OPEN_ID) is None and OPEN_ID not in everything(app_config["DATA_DIR"])
+
+
+def test_rejected_requests_keep_no_identifier(client, app_config, recs, run):
+    code = code_of(submit(client, account="someone.else", email="someone@example.org"))
+    result = run("deletions", "reject", code, "--reason", "No such account connected.")
+    assert "Tell the requester why: someone@example.org" in result.output
+    data = everything(app_config["DATA_DIR"])
+    assert "someone" not in data and recs.deletions.get(code)["subject"] == recs.subject("someone.else")
