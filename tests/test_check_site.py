@@ -198,3 +198,42 @@ def test_deployed_secret_is_found_by_crawling(host):
 def test_unreachable_deployed_site_fails_clearly():
     result = run(target(FACTS, "http://127.0.0.1:9/"), "site.pages")
     assert result.status == "fail" and "could not reach" in messages(result)
+
+
+# -- YouTube: the API Services terms ask the policy and the terms for particular words and links --
+
+STUDIO = ROOT / "examples" / "studio-all-platforms.yml"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    """The site built from the all-platforms example facts (YouTube and Meta enabled)."""
+    return build_site(tmp_path_factory.mktemp("studio") / "site", facts=STUDIO)
+
+
+def test_all_platforms_policy_passes(studio):
+    result = run(target(STUDIO, studio), "site.policy")
+    assert result.status == "pass", messages(result)
+
+
+def test_policy_without_the_limited_use_statement_fails(studio, tmp_path):
+    site = copy_site(studio, tmp_path / "site")
+    edit(site / "privacy" / "index.html", "Limited Use", "usual")
+    result = run(target(STUDIO, site), "site.policy")
+    assert result.status == "fail" and messages(result, "fail") == "the privacy policy does not say 'Limited Use'"
+
+
+def test_terms_without_the_youtube_terms_link_fail(studio, tmp_path):
+    site = copy_site(studio, tmp_path / "site")
+    edit(site / "terms" / "index.html", "https://www.youtube.com/t/terms", "https://www.youtube.com/")
+    result = run(target(STUDIO, site), "site.policy")
+    assert result.status == "fail" and "YouTube Terms of Service" in messages(result, "fail")
+
+
+def test_policy_without_the_revocation_link_fails(studio, tmp_path):
+    site = copy_site(studio, tmp_path / "site")
+    edit(site / "privacy" / "index.html", 'href="https://security.google.com/settings/security/permissions"',
+         'href="https://myaccount.google.com/"')
+    result = run(target(STUDIO, site), "site.policy")
+    assert result.status == "fail"
+    assert "does not link https://security.google.com/settings/security/permissions" in messages(result)

@@ -1,7 +1,7 @@
 """`greenlight doctor`: a real connected account (service + token store), the sandbox as TikTok."""
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests

@@ -63,8 +63,9 @@ class Target:
         return is_loopback(self.facts.site_url) and is_loopback(self.facts.service_url)
 
     def fact(self, key: str) -> str:
-        """Name a fact for a fix message: 'extra.app.<key> in mkdocs.yml'."""
-        return f"extra.app.{key} in {self.facts_path.name}"
+        """Name a fact for a fix message: 'extra.app.<key> in mkdocs.yml' (or '<key> in' a bare facts file)."""
+        prefix = "extra.app." if "extra" in self.config else ""
+        return f"{prefix}{key} in {self.facts_path.name}"
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,10 @@ def run_check(check: Check, target: Target) -> Result:
 
 
 def all_checks() -> list[Check]:
-    """Return every check, in report order: facts, site, browser, service."""
-    from callback.checks import browser, facts, service, site
+    """Return every check, in report order: facts, site, page content, browser, service."""
+    from callback.checks import browser, content, facts, service, site
 
-    return [*facts.CHECKS, *site.CHECKS, *browser.CHECKS, *service.CHECKS]
+    return [*facts.CHECKS, *site.CHECKS, *content.CHECKS, *browser.CHECKS, *service.CHECKS]
 
 
 def run_all(target: Target, checks: list[Check] | None = None) -> list[Result]:
@@ -127,8 +128,11 @@ def counts(results: list[Result]) -> dict[str, int]:
 def format_report(results: list[Result], header: str = "") -> str:
     """Render a readable report: one line per check, then what is wrong and what to change."""
     lines = [header, ""] if header else []
-    for r in results:
+    for i, r in enumerate(results):
         lines.append(f"{r.status.upper():4}  {r.check.title}")
+        following = results[i + 1] if i + 1 < len(results) else None
+        if r.status == "skip" and following and following.status == "skip" and following.findings == r.findings:
+            continue  # a run of checks skipped for one reason shows the reason once, after the last
         for f in r.findings:
             if f.status == "pass":
                 continue

@@ -53,7 +53,7 @@ def name(t: Target) -> list[Finding]:
     _resp, doc = page(t, "landing")
     if doc is not None and app.casefold() not in doc.title.casefold():
         out.append(fail(f"the landing page's <title> {doc.title!r} does not contain {app!r}",
-                        "rebuild and redeploy the site (greenlight build): the title comes from extra.app.name"))
+                        f"rebuild and redeploy the site (greenlight build): the title comes from {t.fact('name')}"))
     return out or [note(f"{app!r} is the site title")]
 
 

@@ -110,7 +110,7 @@ def connect(t: Target) -> list[Finding]:
     configured = t.settings.get("REDIRECT_URI") or t.facts.redirect_uris[0]
     if redirect not in t.facts.redirect_uris or redirect != configured:
         out.append(fail(f"redirect_uri {redirect or 'missing'} is not the facts' {configured}",
-                        "make the service's GREENLIGHT_REDIRECT_URI / extra.app.urls.service match the facts"))
+                        f"make the service's GREENLIGHT_REDIRECT_URI / {t.fact('urls.service')} match the facts"))
     if q.get("response_type") != "code":
         out.append(fail(f"response_type is {q.get('response_type')!r}, not 'code'", "deploy the current service"))
     if len(q.get("state", "")) < 16:

@@ -1,7 +1,6 @@
-"""Site checks: the pages app review opens, what they say, what they load, what they must not leak."""
+"""Site checks: the pages app review opens, how they are served, what they load, what they must not leak."""
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin
 
 from callback.checks import Finding, Skip, Target, fail, note, register, warn
@@ -54,13 +53,6 @@ def loaded_pages(target: Target) -> dict[str, Document]:
     return docs
 
 
-def date_forms(day) -> list[str]:
-    """Return the ways a page may print the effective date."""
-    from callback.site import longdate
-
-    return [longdate(day), day.isoformat(), f"{day:%B} {day.day}, {day.year}", f"{day.day:02d} {day:%B %Y}"]
-
-
 @check("site.pages", "Landing, privacy, terms and data-deletion pages answer 200 without redirects")
 def pages_answer(t: Target) -> list[Finding]:
     if t.site.local and not t.site.exists():
@@ -98,77 +90,11 @@ def https(t: Target) -> list[Finding]:
     return [fail(f"{url} is not https; app review needs https", fix)]
 
 
-@check("site.identity", "Every page names the app and its effective date")
-def identity(t: Target) -> list[Finding]:
-    name, dates = t.facts.name, date_forms(t.facts.effective_date)
-    out = []
-    for key, doc in loaded_pages(t).items():
-        title, source, _ = PAGES[key]
-        # As written, as a word: "clipwise.example" in an email address is not the app's name.
-        if not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", doc.text):
-            out.append(fail(f"{title} does not name the app ({name})", f"put the app name on {source}, then {REBUILD}"))
-        if not any(d in doc.text for d in dates):
-            out.append(fail(f"{title} does not show the effective date ({dates[0]})",
-                            f"print extra.app.effective_date on {source}, then {REBUILD}"))
-    return out or [note(f"{name} and {dates[0]} on every page")]
-
-
-SECTIONS = {
-    "what the app does": re.compile(r"\bwhat\b|\babout\b|\bdoes\b|\bfeatures?\b|\boverview\b", re.I),
-    "how it works": re.compile(r"\bhow\b", re.I),
-    "the permissions (scopes) it asks for": re.compile(r"scope|permission|access|asks?\b|data", re.I),
-}
-MIN_WORDS = 150
-
-
-@check("site.landing", "The landing page describes the app (not a bare landing or login page)")
-def landing(t: Target) -> list[Finding]:
-    resp, doc = page(t, "landing")
-    if doc is None:
-        raise Skip("the landing page could not be read (see the pages check)")
-    fix = f"describe the app on {PAGES['landing'][1]} (extra.app.description in {t.facts_path.name}), then {REBUILD}"
-    out = []
-    if doc.password_inputs:
-        out.append(fail("the landing page asks for a password: reviewers need a public description, not a login page",
-                        fix))
-    if doc.words < MIN_WORDS:
-        out.append(fail(f"the landing page has only {doc.words} words; reviewers want a fully developed site", fix))
-    for section, pattern in SECTIONS.items():
-        if not any(pattern.search(h) for h in doc.headings[1:] or doc.headings):
-            out.append(fail(f"the landing page has no section on {section}", fix))
-    missing = [s for p in t.facts.platforms for s in (x.name for x in p.scopes) if s not in doc.text]
-    if missing:
-        out.append(fail(f"the landing page does not list the scope(s) {', '.join(missing)}", fix))
-    return out or [note(f"{doc.words} words; sections: {', '.join(doc.headings[1:6])}")]
-
-
-@check("site.policy", "The privacy policy names every scope and every processor")
-def policy(t: Target) -> list[Finding]:
-    _resp, doc = page(t, "privacy")
-    if doc is None:
-        raise Skip("the privacy policy could not be read (see the pages check)")
-    out = []
-    for plat in t.facts.platforms:
-        for scope in plat.scopes:
-            if scope.name not in doc.text:
-                out.append(fail(f"the privacy policy does not name the {plat.name} scope {scope.name}",
-                                f"list it in {PAGES['privacy'][1]} (scopes come from extra.app.platforms), then {REBUILD}"))
-    for proc in t.facts.processors:
-        if proc.name.casefold() not in doc.text.casefold():
-            out.append(fail(f"the privacy policy does not name the processor {proc.name}",
-                            f"list extra.app.processors in {PAGES['privacy'][1]}, then {REBUILD}"))
-    if t.facts.operator.contact_email not in doc.text:
-        out.append(fail(f"the privacy policy does not give the contact email {t.facts.operator.contact_email}",
-                        f"print extra.app.operator.contact_email in {PAGES['privacy'][1]}, then {REBUILD}"))
-    n = sum(len(p.scopes) for p in t.facts.platforms)
-    return out or [note(f"{n} scope(s), {len(t.facts.processors)} processor(s) and the contact email named")]
-
-
 @check("site.verification", "Verification files are byte-exact plain text, served without redirect")
 def verification(t: Target) -> list[Finding]:
     if not t.facts.verification:
         return [note("no verification tokens in the facts")]
-    fix = f"keep the token in extra.app.verification.tiktok, then {REBUILD} (never edit the file by hand)"
+    fix = f"keep the token in {t.fact('verification.tiktok')}, then {REBUILD} (never edit the file by hand)"
     out = []
     for ver in t.facts.verification:
         want = ver.content.encode()
