@@ -15,10 +15,11 @@ from callback.config import read_env_file
 SECRET_NAME = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE", re.IGNORECASE)
 MIN_SECRET_LEN = 8
 # Shapes of secrets that give themselves away even when no variable names them.
+# Each shape comes with a literal that must be present, a fast test before the regular expression.
 SHAPES = {
-    "TikTok access token (act.…)": re.compile(rb"(?<![A-Za-z0-9])act\.[A-Za-z0-9*!._-]{20,}"),
-    "TikTok refresh token (rft.…)": re.compile(rb"(?<![A-Za-z0-9])rft\.[A-Za-z0-9*!._-]{20,}"),
-    "private key (PEM)": re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"),
+    "TikTok access token (act.…)": (b"act.", re.compile(rb"(?<![A-Za-z0-9])act\.[A-Za-z0-9*!._-]{20,}")),
+    "TikTok refresh token (rft.…)": (b"rft.", re.compile(rb"(?<![A-Za-z0-9])rft\.[A-Za-z0-9*!._-]{20,}")),
+    "private key (PEM)": (b"PRIVATE KEY-----", re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")),
 }
 
 
@@ -54,7 +55,7 @@ def find_secrets(site_dir: str | Path, secrets: Mapping[str, str] | Iterable[str
     for path in sorted(p for p in Path(site_dir).rglob("*") if p.is_file()):
         data = path.read_bytes()
         hits += [(path, label) for label, forms in needles if any(f in data for f in forms)]
-        hits += [(path, kind) for kind, shape in SHAPES.items() if shape.search(data)]
+        hits += [(path, kind) for kind, (literal, shape) in SHAPES.items() if literal in data and shape.search(data)]
     return hits
 
 
