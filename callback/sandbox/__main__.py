@@ -30,11 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sandbox platform listening on {server.url}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        server._server.serve_forever()
+        server.serve_forever()
     except (KeyboardInterrupt, SystemExit):
         pass
-    finally:
-        server._server.server_close()
     return 0
 
 

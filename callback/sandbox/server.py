@@ -23,6 +23,13 @@ class BackgroundServer:
         self._thread.start()
         return self
 
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (a foreground server)."""
+        try:
+            self._server.serve_forever(poll_interval=0.2)
+        finally:
+            self._server.server_close()
+
     def stop(self) -> None:
         """Stop answering and close the socket."""
         self._server.shutdown()
