@@ -143,10 +143,11 @@ def diagnose(ref: str | None = None, settings: dict | None = None) -> Diagnosis:
 @click.argument("account", required=False)
 @click.pass_context
 def doctor(ctx: click.Context, account: str | None) -> None:
-    """Explain what ACCOUNT (display name or open_id; optional with one account) may post, and what to fix.
+    """Explain what a connected account may post now, and what to fix.
 
-    Asks TikTok's creator_info for the account, with a fresh token from the token store.
-    Exits non-zero when something stops the account from posting.
+    ACCOUNT is a display name or open_id (optional when one account is connected). Asks TikTok's
+    creator_info with a fresh token from the token store; exits non-zero when something stops
+    the account from posting.
     """
     d = diagnose(account, {"FACTS_FILE": ctx.find_root().obj["facts_path"]})
     for line in d.lines:

@@ -143,7 +143,11 @@ def review_kit(facts: Facts, config: dict) -> str:
               help="Markdown file to write the kit to.")
 @click.pass_context
 def review_kit_command(ctx: click.Context, output: str) -> None:
-    """Print what the developer portals ask for (descriptions, scopes, URLs, demo video) and save it."""
+    """Print and save what the developer portals ask for.
+
+    Descriptions, products, scopes and where users see them, the URLs to paste, and the demo-video
+    checklist, all from the facts.
+    """
     path = ctx.find_root().obj["facts_path"]
     try:
         text = review_kit(load_facts(path), read_config(path))

@@ -165,3 +165,13 @@ def test_matching_keys_pass(facts_file):
 def test_unknown_key_shape_warns():
     result = check(ROOT / "mkdocs.yml", "facts.client_key", TIKTOK_CLIENT_KEY="q1w2e3r4t5y6u7i8")
     assert result.status == "warn" and "neither" in messages(result)
+
+
+def test_missing_contact_fails(facts_file):
+    # The loader already refuses facts without an email; the check guards Facts built any other way.
+    import dataclasses
+
+    t = target(facts_file(), "/nonexistent-site")
+    t.facts = dataclasses.replace(t.facts, operator=dataclasses.replace(t.facts.operator, contact_email=""))
+    result = run(t, "facts.contact")
+    assert result.status == "fail" and "extra.app.operator.contact_email" in result.findings[0].fix

@@ -62,6 +62,7 @@ def test_rejected_refresh_token_means_reconnect(live_service):
     assert d.problems == 1
     assert f"until they reconnect at {live_service.url}/connect/tiktok" in report(d)
     assert "invalid_grant" in report(d)
+    assert live_service.sandbox.calls("token.refresh_token") == 1
 
 
 def test_missing_video_publish_says_what_to_do(live_service):
@@ -125,3 +126,13 @@ def test_doctor_command(live_service, monkeypatch):
 def test_creator_info_flags(flags, expected):
     info = {"creator_nickname": "A", "privacy_level_options": ["PUBLIC_TO_EVERYONE"], **flags}
     assert any(expected in line for line in explain_creator_info(info))
+
+
+def test_expired_refresh_token_means_reconnect(live_service):
+    live_service.connect()
+    account = live_service.store().list()[0]
+    live_service.store().update(account["open_id"], expires_at=0, refresh_expires_at=0)
+    d = diagnose(None, doctor_settings(live_service))
+    assert d.problems == 1 and "the refresh token has expired" in report(d)
+    assert f"reconnect at {live_service.url}/connect/tiktok" in report(d)
+    assert live_service.sandbox.calls("token.refresh_token") == 0  # no hopeless call to TikTok

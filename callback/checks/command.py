@@ -39,7 +39,7 @@ def _invalid_facts(path: str, exc: FactsError) -> list[Result]:
 @click.option("--no-browser", is_flag=True, help="Skip the Chromium link-visibility check.")
 @click.pass_context
 def check(ctx: click.Context, site: str | None, service: str | None, as_json: bool, no_browser: bool) -> None:
-    """Check the site, the facts and the service against what app review asks for.
+    """Check the site, facts and service against what app review asks for.
 
     Exits non-zero when any check fails; each failure says what to change.
     """
