@@ -1,0 +1,32 @@
+"""Gunicorn settings for the callback service: `gunicorn -c gunicorn.conf.py` from the repository root.
+
+Everything is read from the environment (or set here), never secrets: those reach the app through
+its own settings (GREENLIGHT_SECRET_KEY, TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET, ...).
+"""
+import multiprocessing
+import os
+
+wsgi_app = "callback:create_app()"
+
+# Behind a reverse proxy or tunnel, keep the default loopback bind; set GREENLIGHT_BIND=0.0.0.0:5000 to expose it.
+bind = os.environ.get("GREENLIGHT_BIND", "127.0.0.1:" + os.environ.get("PORT", "5000"))
+workers = int(os.environ.get("GREENLIGHT_WORKERS", min(4, multiprocessing.cpu_count() * 2 + 1)))
+threads = int(os.environ.get("GREENLIGHT_THREADS", "2"))
+
+# A connect may wait on TikTok for HTTP_TIMEOUT x (HTTP_RETRIES + 1) plus backoff (about 45 s with the
+# defaults); the worker timeout must outlast that, or gunicorn kills a worker mid-exchange.
+timeout = int(os.environ.get("GREENLIGHT_WORKER_TIMEOUT", "90"))
+graceful_timeout = 30
+keepalive = 5
+
+# Build the app once in the master: a missing secret stops the start with one clear message.
+preload_app = True
+
+# Trust X-Forwarded-Proto/For only from the local proxy (nginx, caddy, a tunnel client).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+accesslog = os.environ.get("GREENLIGHT_ACCESS_LOG", "-")
+errorlog = "-"
+# %(U)s is the path WITHOUT the query string: the callback's one-time `code` (and its state) must never land
+# in a log. No referer either (%(f)s): it can carry the same query string from another page.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
