@@ -66,15 +66,18 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
         config.site_description = facts.summary
         config.site_url = facts.site_url + "/"
         config.copyright = f"© {facts.effective_date.year} {facts.operator.legal_name}"
+        config.extra["app"] = facts.raw  # whoever reads extra.app sees the facts this site is built from
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        custom = config.theme.custom_dir
         docs = Path(config.docs_dir).resolve()
-        for f in list(files):
-            # Theme overrides kept under docs/ are templates, not pages or assets to publish.
-            if custom and f.abs_src_path and Path(f.abs_src_path).resolve().is_relative_to(Path(custom).resolve()):
-                files.remove(f)
+        custom = Path(config.theme.custom_dir).resolve() if config.theme.custom_dir else None
+        if custom and custom.is_relative_to(docs):
+            # Theme overrides kept under docs/ are templates for the theme, not pages or files to publish.
+            inside = custom.relative_to(docs).as_posix() + "/"
+            for f in [f for f in files if f.src_dir and Path(f.src_dir).resolve() == docs]:
+                if f.src_uri.startswith(inside):
+                    files.remove(f)
         missing = [p for p in REQUIRED if files.get_file_from_path(p) is None]
         if missing:
             raise PluginError(f"{docs}: missing page template(s) {', '.join(missing)}; app review needs them")
