@@ -220,3 +220,13 @@ def test_mkdocs_build_strict_passes_for_the_repository(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "WARNING" not in run.stderr
     assert (tmp_path / "site" / "privacy" / "index.html").exists()
+
+
+def test_facts_file_from_plugin_option_or_environment(tmp_path, facts_file, monkeypatch):
+    config = facts_file()
+    (tmp_path / "docs").symlink_to(ROOT / "docs")
+    (tmp_path / "creator.yml").write_text(EXAMPLES["creator"].read_text())
+    config.write_text(config.read_text().replace("- greenlight", "- greenlight:\n      facts: creator.yml"))
+    assert "<title>Reelkeeper</title>" in read(build(config=config))
+    monkeypatch.setenv("GREENLIGHT_FACTS", str(EXAMPLES["studio"]))  # the environment wins over the option
+    assert "<title>Lanternfish Publisher</title>" in read(build(config=config))
