@@ -43,3 +43,5 @@ from callback.review import review_kit_command  # noqa: E402
 cli.add_command(check_command)
 cli.add_command(doctor_command)
 cli.add_command(review_kit_command)
+from callback.demo import demo_command  # noqa: E402
+cli.add_command(demo_command)

@@ -1,0 +1,120 @@
+"""`greenlight demo`: the real built site, the real service and the sandbox, driven like a newcomer would."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from callback.cli import cli
+from callback.demo import start_demo
+from callback.store import TokenStore
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    running = start_demo(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("demo") / "instance-demo", 0, 0, 0)
+    yield running
+    running.stop()
+
+
+def greenlight_token(demo) -> subprocess.CompletedProcess:
+    """Run the command the demo prints, as a separate process (environment from demo.env)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))}
+    for line in (demo.data_dir / "demo.env").read_text().splitlines():
+        key, _, value = line.partition("=")
+        env[key] = value
+    return subprocess.run([str(BIN / "greenlight"), "token"], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=demo.data_dir)
+
+
+def test_check_only_starts_everything_and_stops(tmp_path):
+    r = CliRunner().invoke(cli, ["--facts", str(ROOT / "mkdocs.yml"), "demo", "--data-dir", str(tmp_path / "d"),
+                                 "--site-port", "0", "--service-port", "0", "--sandbox-port", "0", "--check-only"])
+    assert r.exit_code == 0, r.output
+    assert "all answered" in r.output
+    assert (tmp_path / "d" / "site" / "index.html").exists()
+    assert (tmp_path / "d" / ".gitignore").read_text().strip().endswith("*")  # demo tokens never reach git
+
+
+def test_demo_points_the_site_at_the_local_service(demo):
+    html = requests.get(demo.site.url + "/", timeout=5).text
+    assert f'href="{demo.service.url}/connect/tiktok"' in html
+    for page in ("privacy/", "terms/", "data-deletion/"):
+        assert requests.get(f"{demo.site.url}/{page}", timeout=5).status_code == 200
+
+
+def test_instructions_name_every_step(demo):
+    from callback.demo import instructions
+    text = instructions(demo)
+    assert demo.site.url in text and "greenlight token" in text and str(demo.data_dir) in text
+    assert "TIKTOK_CLIENT_SECRET=demo-client-secret" in demo.token_command()
+
+
+def test_connect_then_token_without_a_browser(demo):
+    s = requests.Session()
+    r = s.get(demo.service.url + "/connect/tiktok", allow_redirects=False, timeout=5)
+    assert r.headers["Location"].startswith(demo.sandbox.url)
+    consent = s.get(r.headers["Location"], timeout=5)
+    fields = {k: v for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', consent.text) if k != "open_id"}
+    back = s.post(demo.sandbox.url + "/v2/auth/authorize/", data={**fields, "decision": "authorize"},
+                  allow_redirects=False, timeout=5)
+    final = s.get(back.headers["Location"], timeout=10)
+    assert final.status_code == 200 and "Connected as Sandbox Creator" in final.text
+    out = greenlight_token(demo)
+    assert out.returncode == 0, out.stderr
+    store = TokenStore(demo.data_dir)
+    token = out.stdout.strip()
+    assert token == next(a for a in store.list() if a["display_name"] == "Sandbox Creator")["access_token"]
+    assert demo.sandbox.app.extensions["sandbox"].check_access(token)
+
+
+@pytest.mark.browser
+def test_browser_clicks_through_the_demo(demo, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    try:
+        page.goto(demo.site.url + "/")
+        page.screenshot(path=str(tmp_path / "1-landing.png"), full_page=True)
+        page.get_by_role("link", name=re.compile("Connect your TikTok account")).first.click()
+        page.wait_for_url(re.compile(re.escape(demo.sandbox.url) + "/v2/auth/authorize/"))
+        assert page.get_by_role("heading", name=re.compile("would like to access your account")).is_visible()
+        page.screenshot(path=str(tmp_path / "2-consent.png"), full_page=True)
+        page.get_by_role("button", name="Authorize").click()
+        page.wait_for_url(demo.service.url + "/connect/tiktok/connected")
+        heading = page.get_by_role("heading", level=1)
+        assert heading.inner_text().strip() == "Connected as Sandbox Creator"
+        assert page.locator(".account img").evaluate("img => img.naturalWidth") > 0  # the avatar loaded
+        page.screenshot(path=str(tmp_path / "3-connected.png"), full_page=True)
+    finally:
+        page.close()
+    shots = os.environ.get("GREENLIGHT_SCREENSHOTS")  # set it to keep the screenshots for a look
+    if shots:
+        import shutil
+        shutil.copytree(tmp_path, shots, dirs_exist_ok=True)
+    out = greenlight_token(demo)
+    assert out.returncode == 0 and out.stdout.strip().startswith("act.")
+    last_used = TokenStore(demo.data_dir).find("Sandbox Creator")["last_used_at"]
+    assert time.time() - last_used < 60
+
+
+def test_cancel_in_the_browser(demo, browser):
+    page = browser.new_page()
+    try:
+        page.goto(demo.service.url + "/connect/tiktok")
+        page.get_by_role("button", name="Cancel").click()
+        page.wait_for_url(re.compile(re.escape(demo.service.url) + "/callback/tiktok"))
+        assert "You cancelled the connection" in page.content()
+    finally:
+        page.close()
+
+
+test_cancel_in_the_browser = pytest.mark.browser(test_cancel_in_the_browser)
