@@ -52,6 +52,7 @@ class Attempts:
 
     def finish(self, state: str) -> dict:
         """Consume an attempt and return its record, or raise AttemptError (expired, replayed, unknown)."""
+        self.sweep()
         path = self._path(state)
         record = read_json(path, None)
         try:

@@ -14,7 +14,7 @@ from callback.config import ConfigError
 from callback.redirects import (CALLBACK_PATH, configured_redirect_uri, redirect_mismatch,  # noqa: F401 (re-exported)
                                 redirect_uri_problems, served_redirect_uri)
 from callback.store import apply_tokens
-from callback.tiktok import USER_FIELDS, PlatformError, TikTok, code_challenge, new_verifier
+from callback.tiktok import PlatformError, TikTok, code_challenge, new_verifier
 
 log = logging.getLogger("greenlight.oauth")
 bp = Blueprint("oauth", __name__)
@@ -90,8 +90,7 @@ def callback():
     except PlatformError as exc:
         return _platform_failure(exc)
     try:
-        fields = USER_FIELDS + (",username" if "user.info.profile" in facts().tiktok_scopes else "")
-        user = tiktok.user_info(tokens["access_token"], fields)
+        user = tiktok.user_info(tokens["access_token"])
     except PlatformError as exc:  # the tokens are good: keep them, the name can be filled in later
         log.warning("TikTok user info failed after connecting: %s", exc.error)
         user = {}
@@ -99,7 +98,8 @@ def callback():
     if record.get("purpose") == "deletion":
         return _verified_for_deletion(tiktok, open_id, tokens, record["request"])
     account = store().get(open_id) or {"open_id": open_id}
-    account.update({k: user[k] for k in ("display_name", "avatar_url", "union_id", "username") if user.get(k)})
+    # Keep exactly what the privacy policy lists (callback/inventory.py): open_id, display name, avatar URL.
+    account.update({k: user[k] for k in ("display_name", "avatar_url") if user.get(k)})
     store().put(apply_tokens(account, tokens, time.time()))
     log.info("connected TikTok account %s", open_id)
     session[CONNECTED] = open_id

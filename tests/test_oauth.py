@@ -88,6 +88,9 @@ def test_happy_path_stores_the_account_and_shows_who_connected(svc, browser_a, s
     assert before + 86400 - 5 < acc["expires_at"] < time.time() + 86400 + 5
     assert before + 31536000 - 5 < acc["refresh_expires_at"] < time.time() + 31536000 + 5
     assert before <= acc["connected_at"] <= time.time()
+    # Only what the privacy policy's data table lists (callback/inventory.py): no union_id, no username.
+    assert set(acc) == {"open_id", "display_name", "avatar_url", "scope", "access_token", "refresh_token",
+                        "expires_at", "refresh_expires_at", "connected_at", "refreshed_at", "needs_reconnect"}
     tokens_file = os.path.join(svc.config["DATA_DIR"], "tokens.json")
     assert stat.S_IMODE(os.stat(tokens_file).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(svc.config["DATA_DIR"]).st_mode) == 0o700
