@@ -106,6 +106,7 @@ def test_browser_clicks_through_the_demo(demo, browser, tmp_path):
     assert time.time() - last_used < 60
 
 
+@pytest.mark.browser
 def test_cancel_in_the_browser(demo, browser):
     page = browser.new_page()
     try:
@@ -117,4 +118,37 @@ def test_cancel_in_the_browser(demo, browser):
         page.close()
 
 
-test_cancel_in_the_browser = pytest.mark.browser(test_cancel_in_the_browser)
+
+@pytest.mark.slow
+def test_demo_runs_until_interrupted_and_moves_off_a_taken_port(tmp_path):
+    import signal
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))}
+    proc = subprocess.Popen([str(BIN / "greenlight"), "--facts", str(ROOT / "mkdocs.yml"), "demo", "--data-dir",
+                             str(tmp_path / "d"), "--site-port", str(port), "--service-port", "0",
+                             "--sandbox-port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)
+    try:
+        lines = []
+        while not any("Press Ctrl-C" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        text = "".join(lines)
+        site = re.search(r"Open the site:\s+(http://127\.0\.0\.1:(\d+))/", text)
+        assert site and int(site.group(2)) != port
+        assert requests.get(site.group(1) + "/", timeout=5).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=20)
+    finally:
+        taken.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Stopping" in rest
+    with pytest.raises(requests.ConnectionError):
+        requests.get(site.group(1) + "/", timeout=2)
