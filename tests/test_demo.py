@@ -152,3 +152,24 @@ def test_demo_runs_until_interrupted_and_moves_off_a_taken_port(tmp_path):
     assert proc.returncode == 0 and "Stopping" in rest
     with pytest.raises(requests.ConnectionError):
         requests.get(site.group(1) + "/", timeout=2)
+
+
+def test_disconnecting_in_the_sandbox_deletes_the_account_through_the_webhook(demo):
+    state = demo.sandbox.app.extensions["sandbox"]
+    second = list(state.users.values())[1]
+    s = requests.Session()
+    r = s.get(demo.service.url + "/connect/tiktok", allow_redirects=False, timeout=5)
+    fields = dict(urlsplit_query(r.headers["Location"]), decision="authorize", open_id=second.open_id)
+    back = s.post(demo.sandbox.url + "/v2/auth/authorize/", data=fields, allow_redirects=False, timeout=5)
+    assert "Connected as Second Creator" in s.get(back.headers["Location"], timeout=10).text
+    assert TokenStore(demo.data_dir).get(second.open_id)
+    # The user removes the app on the platform: it revokes, then sends a signed authorization.removed.
+    r = requests.post(demo.sandbox.url + "/_sandbox/disconnect", timeout=10,
+                      json={"open_id": second.open_id, "client_key": state.clients[next(iter(state.clients))].key})
+    assert r.json()["status"] == 200
+    assert TokenStore(demo.data_dir).get(second.open_id) is None
+
+
+def urlsplit_query(url: str) -> dict:
+    from urllib.parse import parse_qsl, urlsplit
+    return dict(parse_qsl(urlsplit(url).query))
