@@ -106,8 +106,8 @@ def test_the_service_starts_with_secrets_from_the_environment(monkeypatch, tmp_p
 
 def test_secrets_come_from_a_dot_env_file_and_the_environment_wins(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text("# local secrets\nTIKTOK_CLIENT_KEY=from-file\nexport TIKTOK_CLIENT_SECRET='quoted'\n"
-                                   "GREENLIGHT_HTTP_RETRIES=5\n")
+    (tmp_path / ".env").write_text("# local secrets\nTIKTOK_CLIENT_KEY=from-file\n"
+                                   "export TIKTOK_CLIENT_SECRET='quoted'\nGREENLIGHT_HTTP_RETRIES=5\n")
     settings = load_settings(environ={"TIKTOK_CLIENT_KEY": "from-env"})
     assert settings["TIKTOK_CLIENT_KEY"] == "from-env" and settings["TIKTOK_CLIENT_SECRET"] == "quoted"
     assert settings["HTTP_RETRIES"] == 5

@@ -43,7 +43,8 @@ def service_env(sandbox, app_config, facts_file, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))}
     env.update(GREENLIGHT_BIND=f"127.0.0.1:{port}", GREENLIGHT_WORKERS="2", GREENLIGHT_FACTS=str(facts),
                GREENLIGHT_DATA_DIR=str(tmp_path / "data"), GREENLIGHT_SECRET_KEY="gunicorn-test-secret-key",
-               TIKTOK_CLIENT_KEY=app_config["TIKTOK_CLIENT_KEY"], TIKTOK_CLIENT_SECRET=app_config["TIKTOK_CLIENT_SECRET"],
+               TIKTOK_CLIENT_KEY=app_config["TIKTOK_CLIENT_KEY"],
+               TIKTOK_CLIENT_SECRET=app_config["TIKTOK_CLIENT_SECRET"],
                GREENLIGHT_TIKTOK_AUTH_BASE=sandbox.url, GREENLIGHT_TIKTOK_API_BASE=sandbox.url)
     return url, env
 
