@@ -21,6 +21,7 @@ bp = Blueprint("oauth", __name__)
 PENDING = "connect_states"      # session key: states this browser started (binds the redirect to the browser)
 CONNECTED = "connected_open_id"  # session key: the account the "connected" page shows
 REQUEST_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 STATE_PROBLEMS = {
     "missing": "The link back from TikTok did not carry its security check, so it cannot be trusted.",
     "mismatched": "This sign-in was not started in this browser (or the browser lost its session cookie), "
@@ -73,8 +74,10 @@ def callback():
         _discard(args.get("state", ""))
         if args["error"] == "access_denied":
             return page("cancelled.html", retry_url=url_for("oauth.connect"))
-        log.warning("TikTok redirected back with error %s", args["error"][:64])
-        return failure("TikTok did not connect your account", f"TikTok reported an error ({args['error'][:64]}). "
+        # Show TikTok's error code, never its free text: the query string is anyone's to write.
+        error = args["error"] if ERROR_CODE.match(args["error"]) else "unknown error"
+        log.warning("TikTok redirected back with error %s", error)
+        return failure("TikTok did not connect your account", f"TikTok reported an error ({error}). "
                        "Nothing was saved.", 400, advice="Try again; if it keeps failing, tell the operator.")
     try:
         record = _finish(args.get("state", ""))
@@ -91,10 +94,13 @@ def callback():
         return _platform_failure(exc)
     try:
         user = tiktok.user_info(tokens["access_token"])
-    except PlatformError as exc:  # the tokens are good: keep them, the name can be filled in later
+    except PlatformError as exc:  # the tokens are good: keep them; the page shows the open_id instead of a name
         log.warning("TikTok user info failed after connecting: %s", exc.error)
         user = {}
     open_id = tokens.get("open_id") or user.get("open_id")
+    if not open_id:
+        return failure("TikTok did not say who connected", "TikTok's answer named no account. Nothing was saved.",
+                       502, advice="Try again in a minute.")
     if record.get("purpose") == "deletion":
         return _verified_for_deletion(tiktok, open_id, tokens, record["request"])
     account = store().get(open_id) or {"open_id": open_id}

@@ -194,6 +194,8 @@ def test_other_platform_errors_are_explained_without_echoing_their_text(svc, bro
     r = browser_a.get(f"/callback/tiktok?error=invalid_scope&error_description=Call+0800+now&state={q['state']}")
     html = r.get_data(as_text=True)
     assert r.status_code == 400 and "invalid_scope" in html and "0800" not in html
+    r = browser_a.get("/callback/tiktok?error=Call+0800+now")
+    assert r.status_code == 400 and "unknown error" in r.get_data(as_text=True) and "0800" not in r.get_data(as_text=True)
     assert accounts(svc) == []
 
 
