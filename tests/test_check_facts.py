@@ -27,6 +27,13 @@ def test_draft_facts_fail_and_final_facts_pass(facts_file):
     assert check(facts_file(draft=False), "facts.draft").status == "pass"
 
 
+def test_draft_facts_only_warn_in_a_loopback_demo(facts_file):
+    result = check(facts_file(draft=True, **DEMO_URLS), "facts.draft")
+    assert result.status == "warn" and "loopback demo" in messages(result)
+    half = check(facts_file(draft=True, urls__service="http://127.0.0.1:8001"), "facts.draft")
+    assert half.status == "fail"  # a real site address: not a demo
+
+
 @pytest.mark.parametrize("name", ["ClipTok for TikTok", "Tik Tok Scheduler", "tik-tok poster", "TIKTOKER",
                                   "Douyin Bridge", "YouTube Sync", "InstaFacebook", "Meta Clips", "Clips for IG"])
 def test_names_of_platforms_are_found(name):

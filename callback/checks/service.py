@@ -42,8 +42,9 @@ def health(t: Target) -> list[Finding]:
         if is_loopback(t.service):
             # A service on this machine is a demo or a preview; the published address is judged
             # by the facts checks (webhook URL, redirect URIs).
-            out.append(warn(f"{t.service} is a local address; the deployed service must be https",
-                            f"check the deployed service too: --service {t.facts.service_url}"))
+            fix = ("deploy the service behind https before review" if t.demo
+                   else f"check the deployed service too: --service {t.facts.service_url}")
+            out.append(warn(f"{t.service} is a local address; the deployed service must be https", fix))
         else:
             out.append(fail(f"{t.service} is not https; TikTok calls only https webhooks",
                             "put the service behind TLS (a reverse proxy or your host's https)"))
