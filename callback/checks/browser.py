@@ -1,6 +1,8 @@
 """The visibility check: render the landing page in headless Chromium at desktop and phone widths."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import shutil
 
@@ -77,6 +79,18 @@ def link_visibility(url: str, targets: dict[str, str], widths: dict[str, tuple[i
 
 
 def _with_browser(work):
+    """Run `work(browser)` with a fresh headless Chromium, closed afterwards."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _launch(work)
+    # Playwright's sync API refuses to start inside a running event loop (an async caller, or
+    # another Playwright session in this thread): give it a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(_launch, work).result()
+
+
+def _launch(work):
     path = chromium_path()
     if path is None:
         raise Skip("Chromium is not installed (Debian: apt-get install chromium, or `make system-deps`)")
