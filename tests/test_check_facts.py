@@ -57,7 +57,8 @@ def test_built_title_not_matching_the_name_fails(facts_file, built, tmp_path):
     facts = facts_file(name="Reelwise")
     result = check(facts, "facts.name", site=built)
     assert result.status == "fail"
-    assert "the landing page's <title> 'Clipwise" in messages(result) and "does not contain 'Reelwise'" in messages(result)
+    text = messages(result)
+    assert "the landing page's <title> 'Clipwise" in text and "does not contain 'Reelwise'" in text
 
 
 def test_site_name_in_mkdocs_yml_differing_warns(facts_file, built):

@@ -43,7 +43,7 @@ MIN_WORDS = 150
 
 @check("site.landing", "The landing page describes the app (not a bare landing or login page)")
 def landing(t: Target) -> list[Finding]:
-    resp, doc = page(t, "landing")
+    _resp, doc = page(t, "landing")
     if doc is None:
         raise Skip("the landing page could not be read (see the pages check)")
     fix = f"describe the app on {PAGES['landing'][1]} ({t.fact('description')}), then {REBUILD}"
@@ -71,8 +71,8 @@ def policy(t: Target) -> list[Finding]:
     for plat in t.facts.platforms:
         for scope in plat.scopes:
             if scope.name not in doc.text:
-                out.append(fail(f"the privacy policy does not name the {plat.name} scope {scope.name}",
-                                f"list it in {PAGES['privacy'][1]} (scopes come from {t.fact('platforms')}), then {REBUILD}"))
+                fix = f"list it in {PAGES['privacy'][1]} (scopes come from {t.fact('platforms')}), then {REBUILD}"
+                out.append(fail(f"the privacy policy does not name the {plat.name} scope {scope.name}", fix))
     for proc in t.facts.processors:
         if proc.name.casefold() not in doc.text.casefold():
             out.append(fail(f"the privacy policy does not name the processor {proc.name}",
@@ -96,13 +96,16 @@ YOUTUBE_TERMS = "https://www.youtube.com/t/terms"
 
 def youtube_terms(t: Target, privacy: Document) -> list[Finding]:
     """Check the YouTube API Services statements, links to Google's pages included."""
-    fix = "keep the YouTube section of {} (rendered when " + t.fact("platforms.youtube") + " is enabled), then " + REBUILD
-    out = [fail(f"the privacy policy does not say {phrase!r}", fix.format(PAGES["privacy"][1]))
+    enabled = t.fact("platforms.youtube")
+
+    def fix(key: str) -> str:
+        return f"keep the YouTube section of {PAGES[key][1]} (rendered when {enabled} is enabled), then {REBUILD}"
+
+    out = [fail(f"the privacy policy does not say {phrase!r}", fix("privacy"))
            for phrase in YOUTUBE_POLICY["text"] if phrase not in privacy.text]
-    out += [fail(f"the privacy policy does not link {url}", fix.format(PAGES["privacy"][1]))
+    out += [fail(f"the privacy policy does not link {url}", fix("privacy"))
             for url in YOUTUBE_POLICY["links"] if url not in privacy.links]
     _resp, terms = page(t, "terms")
     if terms is not None and YOUTUBE_TERMS not in terms.links:
-        out.append(fail(f"the terms do not link the YouTube Terms of Service ({YOUTUBE_TERMS})",
-                        fix.format(PAGES["terms"][1])))
+        out.append(fail(f"the terms do not link the YouTube Terms of Service ({YOUTUBE_TERMS})", fix("terms")))
     return out

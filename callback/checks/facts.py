@@ -111,7 +111,8 @@ def redirects(t: Target) -> list[Finding]:
 
 @check("facts.webhook", "The webhook URL is https")
 def webhook(t: Target) -> list[Finding]:
-    bad = _https_or_demo(t, t.facts.webhook_url, "the webhook URL", f"set {t.fact('urls.service')} to your https service")
+    fix = f"set {t.fact('urls.service')} to your https service"
+    bad = _https_or_demo(t, t.facts.webhook_url, "the webhook URL", fix)
     return [bad] if bad else [note(t.facts.webhook_url)]
 
 
