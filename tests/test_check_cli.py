@@ -85,3 +85,15 @@ def test_default_site_is_the_build_beside_mkdocs_yml(final):
 def test_missing_build_says_to_build(facts_file):
     result = invoke("--facts", str(facts_file()), "check", "--no-browser")
     assert result.exit_code == 1 and "run `greenlight build` first" in result.output
+
+
+def test_a_crashing_check_is_a_failure_not_a_crash(facts_file):
+    from callback.checks import Check, format_report, run_check
+    from fixtures.check.sites import target
+
+    def broken(t):
+        raise KeyError("boom")
+
+    result = run_check(Check("x.broken", "A broken check", "x", broken), target(facts_file(), "/nonexistent-site"))
+    assert result.status == "fail" and "could not run: KeyError" in result.findings[0].message
+    assert "FAIL  A broken check" in format_report([result])

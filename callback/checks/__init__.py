@@ -20,7 +20,7 @@ class Skip(Exception):
 
 @dataclass(frozen=True)
 class Finding:
-    status: str  # "pass", "warn" or "fail"
+    status: str  # "pass", "warn", "fail" (or "skip" for a check that could not run here)
     message: str
     fix: str = ""  # what to change: the fact or the file to edit
 
