@@ -10,11 +10,14 @@ Layout in the data directory (all files 0600):
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import struct
 import threading
 import time
 from pathlib import Path
@@ -30,56 +33,59 @@ IDENTIFIERS = ("open_id", "username", "email", "meta_user_id")
 
 
 class EventLog:
-    """Webhook receipts in `webhooks.jsonl`, deduplicated by event id across processes."""
+    """Webhook receipts in `webhooks.jsonl`, deduplicated by event id across processes.
+
+    Durability is a group commit across threads and processes: a writer appends its line under the
+    append lock, then takes the commit lock. If an fsync that started after its append has already
+    covered its line (`webhooks.jsonl.commit` notes how far the file is known to be on disk), it is
+    done; otherwise it fsyncs everything appended so far, for every writer waiting behind it. Either
+    way no writer returns before its own line is on disk.
+    """
 
     def __init__(self, data_dir: str | Path):
         self.path = private_dir(data_dir) / "webhooks.jsonl"
-        self._mutex = threading.Lock()  # flock is per open file; threads of one worker also share _seen
+        self.commit_path = self.path.with_name(self.path.name + ".commit")
+        # flock excludes other open files, not other threads: each lock pairs a mutex with a file.
+        self._mutexes = {"append": threading.Lock(), "commit": threading.Lock()}
+        self._lock_fds: dict[str, int] = {}
+        self._pid = 0
         self._seen: dict[str, bool] = {}  # event id -> processed
-        self._fd: int | None = None  # read-only handle on the file _seen describes
-        self._offset = 0
+        self._fd: int | None = None  # read/write handle on the file _seen describes
+        self._inode = 0
+        self._offset = 0  # end of the last complete line read or written
+        self._size = 0  # file size at the last _sync (more than _offset: a torn line to cut)
 
     def add(self, receipt: dict) -> str:
         """Record a receipt durably unless its id is known; return "new", "pending" (not done) or "done"."""
-        with self._mutex, locked(self.path):
+        with self._held("append"):
             state = self._sync().get(receipt["id"])
             if state is None:
-                fd, created = self._append(receipt)
+                self._append(receipt)
                 self._seen[receipt["id"]] = bool(receipt.get("done"))
-        if state is not None:
-            self._flush()  # a duplicate may race the first delivery's fsync: be durable before its 200 too
-            return "done" if state else "pending"
-        # fsync outside the lock: concurrent writers' fsyncs overlap (the kernel groups them into one
-        # journal commit), yet each request still waits for its own line to reach the disk.
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if created:
-            fsync_dir(self.path.parent)
-        return "new"
+            position = self._inode, self._offset
+        # A duplicate waits too: the first delivery's line may still be on its way to the disk.
+        self._commit(*position)
+        return "new" if state is None else "done" if state else "pending"
 
     def mark_done(self, event_id: str) -> None:
         """Note durably that an event's side effects are complete, so a redelivery is not processed again."""
-        with self._mutex, locked(self.path):
+        with self._held("append"):
             self._sync()
-            fd, _ = self._append({"done": event_id})
+            self._append({"done": event_id})
             self._seen[event_id] = True
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            position = self._inode, self._offset
+        self._commit(*position)
 
     def receipts(self) -> list[dict]:
         """Return every receipt, oldest first, with `done` folded in."""
-        with self._mutex, locked(self.path):
+        with self._held("append"):
             lines = self._read()
         done = {line["done"] for line in lines if "done" in line and "id" not in line}
         return [{**r, "done": bool(r.get("done")) or r["id"] in done} for r in lines if "id" in r]
 
     def rewrite(self, keep) -> int:
         """Replace each receipt with keep(receipt) (None drops it) in one atomic rewrite; return how many changed."""
-        with self._mutex, locked(self.path):
+        with self._held("append"), self._held("commit") as commit:
             lines, out, changed = self._read(), [], 0
             dropped = set()
             for line in lines:
@@ -94,36 +100,58 @@ class EventLog:
                 else:
                     out.append(new)
             if changed:
-                write_atomic(self.path, "".join(json.dumps(x, sort_keys=True, separators=(",", ":")) + "\n"
-                                                for x in out))
+                # Under the commit lock: a writer whose line was copied here finds the new file on disk.
+                write_atomic(self.path, "".join(_encode(x).decode() for x in out))
+                st = os.stat(self.path)
+                os.pwrite(commit, struct.pack("<QQ", st.st_ino, st.st_size), 0)
                 self._reopen()
             return changed
 
-    def _append(self, item: dict) -> tuple[int, bool]:
-        """Write one line at the end of what _sync read (call with the lock held); return the open fd."""
-        created = not self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            os.ftruncate(fd, self._offset)  # drop a torn line a killed writer may have left
-            data = (json.dumps(item, sort_keys=True, separators=(",", ":")) + "\n").encode()
-            os.pwrite(fd, data, self._offset)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._offset += len(data)
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
-        return fd, created
+    @contextlib.contextmanager
+    def _held(self, name: str):
+        """Hold one of the log's locks against other threads and processes; yield its file descriptor."""
+        with self._mutexes[name]:
+            if self._pid != os.getpid():  # a forked worker must not share its parent's lock files
+                self._lock_fds, self._pid = {}, os.getpid()
+            fd = self._lock_fds.get(name)
+            if fd is None:
+                # "append" is the file files.locked() uses, so every other reader and writer agrees.
+                path = f"{self.path}.lock" if name == "append" else self.commit_path
+                fd = self._lock_fds[name] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield fd
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _flush(self) -> None:
-        try:
+    def _append(self, item: dict) -> None:
+        """Write one line after the last complete one (call with the append lock held, after _sync)."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._inode = os.fstat(self._fd).st_ino
+            fsync_dir(self.path.parent)  # the new file's name must survive a crash too
+        if self._size > self._offset:
+            os.ftruncate(self._fd, self._offset)  # drop a torn line a killed writer left
+        data = _encode(item)
+        os.pwrite(self._fd, data, self._offset)
+        self._offset += len(data)
+        self._size = self._offset
+
+    def _commit(self, inode: int, end: int) -> None:
+        """Return once the log holds everything up to `end` on disk, fsyncing for everyone if needed."""
+        with self._held("commit") as commit:
+            hint = os.pread(commit, 16, 0)
+            if len(hint) == 16 and struct.unpack("<QQ", hint)[0] == inode and struct.unpack("<QQ", hint)[1] >= end:
+                return  # an fsync that began after our append already covered our line
             fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            try:
+                st = os.fstat(fd)
+                if st.st_ino != inode:
+                    return  # rewritten since our append, durably and under this lock: our line is in it
+                os.fsync(fd)  # covers every line appended so far, by any writer
+                os.pwrite(commit, struct.pack("<QQ", inode, st.st_size), 0)
+            finally:
+                os.close(fd)
 
     def _read(self) -> list[dict]:
         try:
@@ -134,35 +162,45 @@ class EventLog:
 
     def _sync(self) -> dict[str, bool]:
         """Bring the id index up to date with the file, reading only lines added since last time."""
-        try:
-            size = os.stat(self.path).st_size
-            fresh = self._fd is None or os.fstat(self._fd).st_nlink == 0
-        except FileNotFoundError:
-            size, fresh = 0, True
-        if fresh:
+        st = os.fstat(self._fd) if self._fd is not None else None
+        if st is None or st.st_nlink == 0:
             # Holding the indexed file open pins its inode, so a rewritten file (a new inode) is
             # always noticed here: st_nlink drops to 0 once the old one is replaced.
             self._reopen()
+            st = os.fstat(self._fd) if self._fd is not None else None
+        size = self._size = st.st_size if st else 0
         if size > self._offset and self._fd is not None:
             chunk = os.pread(self._fd, size - self._offset, self._offset)
             end = chunk.rfind(b"\n") + 1  # a torn last line (crash mid-append) is ignored
             for raw in chunk[:end].splitlines():
-                item = json.loads(raw)
-                if "id" in item:
-                    self._seen[item["id"]] = self._seen.get(item["id"], False) or bool(item.get("done"))
-                else:
-                    self._seen[item["done"]] = True
+                event_id, done = _scan(raw)
+                self._seen[event_id] = self._seen.get(event_id, False) or done
             self._offset += end
         return self._seen
 
     def _reopen(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
-        self._seen, self._offset, self._fd = {}, 0, None
+        self._seen, self._offset, self._size, self._fd, self._inode = {}, 0, 0, None, 0
         try:
-            self._fd = os.open(self.path, os.O_RDONLY)
+            self._fd = os.open(self.path, os.O_RDWR)
+            self._inode = os.fstat(self._fd).st_ino
         except FileNotFoundError:
             pass
+
+
+def _encode(item: dict) -> bytes:
+    """One JSON line with `id` and `done` first, so the index can read them without parsing the rest."""
+    head = {k: item[k] for k in ("id", "done") if k in item}
+    return (json.dumps({**head, **item}, separators=(",", ":")) + "\n").encode()
+
+
+def _scan(raw: bytes) -> tuple[str, bool]:
+    """Return (event id, processed) of one log line, cheaply for the lines _encode writes."""
+    if raw.startswith(b'{"id":"') and raw[71:80] == b'","done":':
+        return raw[7:71].decode(), raw[80:84] == b"true"
+    item = json.loads(raw)
+    return (item["id"], bool(item.get("done"))) if "id" in item else (item["done"], True)
 
 
 class DeletionLog:
