@@ -128,7 +128,7 @@ def start_demo(facts: str | Path = "mkdocs.yml", data_dir: str | Path = "instanc
                               "SECRET_KEY": secrets.token_hex(32), "ENCRYPTION_KEY": key or "",
                               "REDIRECT_URI": "", "META_APP_SECRET": "demo-meta-app-secret"})
     env = {"GREENLIGHT_DATA_DIR": str(data), "GREENLIGHT_FACTS": str(facts_path),
-           "GREENLIGHT_TIKTOK_API_BASE": sandbox.url, "TIKTOK_CLIENT_KEY": CLIENT_KEY,
+           "GREENLIGHT_TIKTOK_AUTH_BASE": sandbox.url, "GREENLIGHT_TIKTOK_API_BASE": sandbox.url, "TIKTOK_CLIENT_KEY": CLIENT_KEY,
            "TIKTOK_CLIENT_SECRET": CLIENT_SECRET, **({"GREENLIGHT_ENCRYPTION_KEY": key} if key else {})}
     write_atomic(data / "demo.env", "".join(f"{k}={v}\n" for k, v in env.items()))
     for server in (sandbox, service, site):

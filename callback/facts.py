@@ -219,13 +219,13 @@ class _Reader:
             return self.fail(path, "must be an email address", value)
         return value.strip()
 
-    def _url(self, path: str, value: Any, https: bool = True) -> str | None:
+    def _url(self, path: str, value: Any, https: bool = True, strip: bool = True) -> str | None:
         ok = isinstance(value, str) and re.match(r"^https?://[^\s/?#]+[^\s]*$", value)
         if not ok:
             return self.fail(path, "must be an absolute URL", value)
         if https and not value.startswith("https://") and not _loopback(value):
             return self.fail(path, "must start with https:// (app review needs https)", value)
-        return value.rstrip("/")
+        return value.rstrip("/") if strip else value  # a redirect URI must match the portal's byte for byte
 
     def _list(self, path: str, value: Any) -> list | None:
         if not isinstance(value, list):
@@ -385,7 +385,7 @@ def _platforms(r: _Reader, app: dict, service_url: str | None) -> tuple[tuple[Pl
             if given is None:
                 redirects = (f"{service_url}/callback/tiktok",) if service_url else ()
             else:
-                redirects = tuple(r._url(f"{path}.redirect_uris[{i}]", u, https=False) for i, u in enumerate(given))
+                redirects = tuple(r._url(f"{path}.redirect_uris[{i}]", u, https=False, strip=False) for i, u in enumerate(given))
     return tuple(out), app_type, redirects
 
 

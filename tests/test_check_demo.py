@@ -33,7 +33,6 @@ def greenlight_check(demo, *args: str) -> subprocess.CompletedProcess:
     for line in (demo.data_dir / "demo.env").read_text().splitlines():
         key, _, value = line.partition("=")
         env[key] = value
-    env.setdefault("GREENLIGHT_TIKTOK_AUTH_BASE", demo.sandbox.url)  # the demo's platform is the sandbox
     return subprocess.run([str(BIN / "greenlight"), "check", *args], env=env, capture_output=True, text=True,
                           timeout=120, cwd=demo.data_dir)
 
