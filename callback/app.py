@@ -37,9 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         "store": TokenStore(app.config["DATA_DIR"], app.config["ENCRYPTION_KEY"] or None),
     }
     # Blueprints, one per noun; each module's init_app adds its routes and hooks.
-    from callback import deletion, health, meta, oauth, security, webhooks
+    from callback import deletion, health, meta, oauth, retention, security, webhooks
 
-    for module in (security, health, oauth, webhooks, deletion, meta):
+    for module in (security, health, oauth, webhooks, deletion, meta, retention):
         module.init_app(app)
     return app
 

@@ -113,3 +113,66 @@ def purge_command(ctx: click.Context, dry_run: bool, data_dir: str | None) -> No
         click.secho(note, fg="yellow", err=True)
     if dry_run:
         click.echo("Dry run: nothing was changed.")
+
+
+def init_app(app) -> None:
+    """Also purge from inside the service, at most every PURGE_INTERVAL_HOURS, so the promise holds without a timer.
+
+    Off under TESTING and in the demo (their data is deliberately old or fake); the timer in deploy/
+    remains the primary schedule, and whichever runs first leaves the other nothing to do.
+    """
+    relaxed = app.config.get("TESTING") or app.config.get("DEMO")
+    hours = float(app.config.get("PURGE_INTERVAL_HOURS", 0 if relaxed else 24) or 0)
+    if hours <= 0:
+        return
+    checked = {"next": 0.0}
+
+    @app.before_request
+    def _purge_when_due() -> None:
+        now = time.time()
+        if now >= checked["next"]:
+            checked["next"] = now + 600  # look at the stamp file at most every ten minutes per process
+            start_background_purge(app, hours, now)
+
+
+def start_background_purge(app, hours: float, now: float):
+    """Start a purge in a thread if the last one is over `hours` old and no other process runs one; return it."""
+    import fcntl
+    import os
+    import threading
+    from pathlib import Path
+
+    stamp = Path(app.config["DATA_DIR"]) / "purge.stamp"
+    try:
+        if stamp.stat().st_mtime > now - hours * 3600:
+            return None
+    except FileNotFoundError:
+        pass
+    fd = os.open(f"{stamp}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None  # another worker is purging right now
+    if stamp.exists() and stamp.stat().st_mtime > now - hours * 3600:
+        os.close(fd)
+        return None  # it finished between our look at the stamp and our lock
+
+    def run() -> None:
+        from callback.deletion import platform_revoke
+        from callback.records import records_for
+
+        try:
+            ext = app.extensions["greenlight"]
+            p = purge(ext["facts"], ext["store"], records_for(app), revoke=platform_revoke(app.config))
+            for note in p.notes:
+                log.warning("purge: %s", note)
+            stamp.touch(mode=0o600)
+        except Exception:  # a failed purge is retried at the next check; it must never take the service down
+            log.exception("the scheduled purge failed")
+        finally:
+            os.close(fd)
+
+    thread = threading.Thread(target=run, name="greenlight-purge", daemon=True)
+    thread.start()
+    return thread

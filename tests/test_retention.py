@@ -175,3 +175,33 @@ def test_deploy_units_run_the_purge_daily():
     assert re.search(r"^OnCalendar=daily$", timer, re.M) and "Persistent=true" in timer
     cron = (ROOT / "deploy" / "greenlight-purge.cron").read_text()
     assert re.search(r"^\d+ \d+ \* \* \* \S+ .*greenlight.* purge", cron, re.M)
+
+
+def test_the_service_purges_daily_by_itself(sandbox_config, sandbox):
+    """Without the timer the promise still holds: a request to a service whose last purge is old starts one."""
+    from callback import create_app
+    from callback.retention import start_background_purge
+
+    app = create_app({**sandbox_config, "PURGE_INTERVAL_HOURS": 24})
+    store = app.extensions["greenlight"]["store"]
+    tokens = sandbox.state.issue_tokens(sandbox.client.key, "-000idle", ("user.info.basic",))
+    store.put({"open_id": "-000idle", "access_token": tokens["access_token"], "refresh_token": "rft.i",
+               "last_used_at": time.time() - 100 * DAY})
+    store.put({"open_id": "-000busy", "access_token": "act.b", "refresh_token": "rft.b", "last_used_at": time.time()})
+    stamp = Path(sandbox_config["DATA_DIR"], "purge.stamp")
+    assert app.test_client().get("/healthz").status_code == 200
+    for _ in range(100):  # the purge runs beside the request, in its own thread
+        if stamp.exists():
+            break
+        time.sleep(0.05)
+    assert stamp.exists() and store.get("-000idle") is None and store.get("-000busy")
+    assert sandbox.calls("revoke") == 1
+    assert start_background_purge(app, 24, time.time()) is None  # done today: not again
+    tomorrow = start_background_purge(app, 24, time.time() + 25 * 3600)
+    assert tomorrow is not None  # a day later: again
+    tomorrow.join(timeout=10)
+
+
+def test_no_background_purge_in_tests_and_the_demo(app):
+    app.test_client().get("/healthz")
+    assert not Path(app.config["DATA_DIR"], "purge.stamp").exists()
