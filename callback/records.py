@@ -4,6 +4,7 @@ Layout in the data directory (all files 0600):
 - `webhooks.jsonl`: one fsync'd JSON line per accepted webhook, written before the service answers
   200. Publish status per publish_id is folded from these lines, so recording an event and updating
   its post are one atomic append. Rewritten atomically, under the lock, only to erase or purge.
+  `webhooks.jsonl.commit` holds how far that file is known to be on disk (see EventLog).
 - `deletions.json`: deletion requests by confirmation code. A completed one keeps no identifier,
   only a salted hash of the account: the receipt that the deletion happened.
 - `receipt.salt`: the per-install HMAC key of those hashes, so receipts match nothing outside this install.
@@ -21,7 +22,6 @@ import struct
 import threading
 import time
 from pathlib import Path
-from typing import Iterable
 
 import click
 from flask import Flask, current_app
