@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import time
@@ -48,7 +49,8 @@ def erase_user(open_id: str, *, source: str, reason: str = "", code: str | None 
             log.warning("could not revoke the tokens at TikTok before erasing (%s); deleting them locally anyway",
                         type(exc).__name__)
     tokens = store.delete(open_id) if account else False
-    _forget_history(store)
+    if tokens or _journal_names(store, open_id):
+        _forget_history(store)
     # A display name is not unique: never let it reach the requests of another connected account.
     names -= {(a.get(k) or "").casefold() for a in store.list() for k in ("display_name", "username")}
     subject = recs.subject(open_id or min(names, default=""))
@@ -83,6 +85,14 @@ def _forget_history(store: TokenStore) -> None:
     with locked(store.path):  # the store has no public compaction yet; this is its own locked rewrite
         store._load()
         store._compact()
+
+
+def _journal_names(store: TokenStore, open_id: str) -> bool:
+    """Tell whether the token journal still holds a line about this account (e.g. from an earlier delete)."""
+    try:
+        return bool(open_id) and json.dumps(open_id).encode() in store.journal.read_bytes()
+    except FileNotFoundError:
+        return False
 
 
 def _anonymous(receipt: dict) -> dict:

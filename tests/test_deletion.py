@@ -315,3 +315,18 @@ def test_rejected_requests_keep_no_identifier(client, app_config, recs, run):
     assert "Tell the requester why: someone@example.org" in result.output
     data = everything(app_config["DATA_DIR"])
     assert "someone" not in data and recs.deletions.get(code)["subject"] == recs.subject("someone.else")
+
+
+def test_an_account_deleted_earlier_leaves_no_journal_line_after_erasure(app, app_config, recs):
+    """store.delete alone leaves the account in tokens.journal until compaction; erasure must not."""
+    store = app.extensions["greenlight"]["store"]
+    store.put(dict(BOB))
+    store.put(dict(ANNA))  # journal: a line naming Anna
+    store.delete(OPEN_ID)  # e.g. `greenlight tokens revoke`: the journal still names her
+    assert OPEN_ID in everything(app_config["DATA_DIR"])
+    from callback.deletion import erase_user
+
+    with app.app_context():
+        erase_user(OPEN_ID, source="form")
+    data = everything(app_config["DATA_DIR"])
+    assert OPEN_ID not in data and "Anna Example" not in data and store.get(BOB["open_id"])
