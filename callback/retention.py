@@ -122,7 +122,8 @@ def init_app(app) -> None:
     remains the primary schedule, and whichever runs first leaves the other nothing to do.
     """
     relaxed = app.config.get("TESTING") or app.config.get("DEMO")
-    hours = float(app.config.get("PURGE_INTERVAL_HOURS", 0 if relaxed else 24) or 0)
+    setting = app.config.get("PURGE_INTERVAL_HOURS")  # unset or "": 24, but off in tests and the demo
+    hours = float(setting) if setting not in (None, "") else 0.0 if relaxed else 24.0
     if hours <= 0:
         return
     checked = {"next": 0.0}

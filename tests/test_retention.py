@@ -205,3 +205,15 @@ def test_the_service_purges_daily_by_itself(sandbox_config, sandbox):
 def test_no_background_purge_in_tests_and_the_demo(app):
     app.test_client().get("/healthz")
     assert not Path(app.config["DATA_DIR"], "purge.stamp").exists()
+
+
+@pytest.mark.parametrize("setting,testing,expected", [(None, True, False), ("", True, False), (None, False, True),
+                                                      ("", False, True), ("0", False, False), (6, True, True)])
+def test_background_purge_setting(app_config, setting, testing, expected):
+    from callback import create_app
+
+    config = {**app_config, "TESTING": testing}
+    if setting is not None:
+        config["PURGE_INTERVAL_HOURS"] = setting
+    app = create_app(config)
+    assert any(f.__name__ == "_purge_when_due" for f in app.before_request_funcs.get(None, [])) is expected
