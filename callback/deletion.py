@@ -144,7 +144,7 @@ def form():
     """Show the deletion form, or take a request and send the person to its status page."""
     values, errors = {"account": "", "email": ""}, {}
     if request.method == "POST":
-        rate_limit("deletion", int(current_app.config.get("DELETION_RATE_LIMIT", 5)))
+        rate_limit("deletion", int(current_app.config.get("DELETION_RATE_LIMIT") or 5))
         check_csrf()
         values = {k: request.form.get(k, "").strip() for k in values}
         fields, errors = parse_form(values)
