@@ -31,8 +31,12 @@ class Plan:
 
 
 def last_used(account: dict) -> float | None:
-    """When an account's tokens were last used: last_used_at, else refreshed_at, else connected_at."""
-    for key in ("last_used_at", "refreshed_at", "connected_at"):
+    """When an account's tokens were last used: last_used_at, else connected_at (else refreshed_at).
+
+    A refresh is not a use: the refresh timer renews every account, so counting refreshed_at would
+    keep an account the app never uses for ever, against the policy's "days after the app last used them".
+    """
+    for key in ("last_used_at", "connected_at", "refreshed_at"):
         if account.get(key):
             return float(account[key])
     return None

@@ -39,8 +39,11 @@ def stores(app_config, sandbox):
     account("used-91-days-ago", last_used_at=NOW - 91 * DAY, refreshed_at=NOW - 1 * DAY, connected_at=NOW - 300 * DAY)
     account("used-89-days-ago", last_used_at=NOW - 89 * DAY, connected_at=NOW - 300 * DAY)
     account("refreshed-100-days-ago", refreshed_at=NOW - 100 * DAY, connected_at=NOW - 300 * DAY)
+    account("connected-long-ago-refreshed-often", refreshed_at=NOW - 1 * DAY, connected_at=NOW - 80 * DAY)
     account("connected-10-days-ago", connected_at=NOW - 10 * DAY)
     account("connected-95-days-ago", connected_at=NOW - 95 * DAY)
+    account("never-used-but-refreshed", connected_at=NOW - 120 * DAY, refreshed_at=NOW - 1 * DAY)
+    account("refreshed-only-legacy", refreshed_at=NOW - 100 * DAY)
     store.put({"open_id": "no-dates-at-all", "access_token": "act.x", "refresh_token": "rft.x"})
     for age, done in ((31, True), (45, False), (29, True), (1, True)):
         recs.events.add({"id": f"event-{age}", "at": NOW - age * DAY, "event": "post.publish.complete",
@@ -59,7 +62,9 @@ def test_dry_run_lists_what_goes_and_changes_nothing(app_config, stores, sandbox
     facts = load_facts(ROOT / "mkdocs.yml")
     before = snapshot(app_config["DATA_DIR"])
     p = purge(facts, store, recs, now=NOW, dry_run=True, revoke=lambda acc: pytest.fail("revoked in a dry run"))
-    assert sorted(a["open_id"] for a in p.accounts) == ["connected-95-days-ago", "refreshed-100-days-ago",
+    # A refresh is not a use: an account the app never used goes 90 days after connecting.
+    assert sorted(a["open_id"] for a in p.accounts) == ["connected-95-days-ago", "never-used-but-refreshed",
+                                                        "refreshed-100-days-ago", "refreshed-only-legacy",
                                                         "used-91-days-ago"]
     assert p.receipts == 2 and sorted(p.requests) == sorted([ages[(366, "completed")], ages[(400, "rejected")]])
     assert p.notes == ["account no-dates-at-all has no usage dates; kept"]
@@ -78,10 +83,11 @@ def test_purge_applies_every_retention_fact(app_config, stores, sandbox):
                 "HTTP_RETRIES": 1, "HTTP_BACKOFF": 0.01}
     purge(facts, store, recs, now=NOW, revoke=platform_revoke(settings))
 
-    assert sorted(a["open_id"] for a in store.list()) == ["connected-10-days-ago", "no-dates-at-all",
-                                                          "used-89-days-ago"]
-    assert sandbox.calls("revoke") == 3  # revoked at TikTok before being deleted here
-    for gone in ("used-91-days-ago", "refreshed-100-days-ago", "connected-95-days-ago"):
+    assert sorted(a["open_id"] for a in store.list()) == ["connected-10-days-ago",
+                                                          "connected-long-ago-refreshed-often",
+                                                          "no-dates-at-all", "used-89-days-ago"]
+    assert sandbox.calls("revoke") == 5  # revoked at TikTok before being deleted here
+    for gone in ("used-91-days-ago", "refreshed-100-days-ago", "connected-95-days-ago", "never-used-but-refreshed"):
         assert sandbox.state.authorized(gone) == []
         assert gone not in "".join(p.read_text() for p in Path(app_config["DATA_DIR"]).glob("tokens.*"))
     assert sandbox.state.authorized("used-89-days-ago") == [sandbox.client.key]
@@ -95,7 +101,8 @@ def test_cutoffs_are_strict_and_follow_the_clock(app_config, stores):
     store, recs, _ = stores
     facts = load_facts(ROOT / "mkdocs.yml")
     earlier = plan(facts, store, recs, NOW - 2 * DAY)
-    assert sorted(a["open_id"] for a in earlier.accounts) == ["connected-95-days-ago", "refreshed-100-days-ago"]
+    assert sorted(a["open_id"] for a in earlier.accounts) == ["connected-95-days-ago", "never-used-but-refreshed",
+                                                              "refreshed-100-days-ago", "refreshed-only-legacy"]
     later = plan(facts, store, recs, NOW + 2 * DAY)
     assert "used-89-days-ago" in [a["open_id"] for a in later.accounts]
     assert plan(facts, store, recs, NOW - 2 * DAY).receipts == 1  # only the 45-day-old one
