@@ -19,6 +19,9 @@ DEFAULTS = {
     "STATE_TTL": 600,                # seconds a connect attempt's state stays valid
     "WEBHOOK_TOLERANCE": 300,        # seconds of clock skew accepted on signed webhooks
     "MAX_CONTENT_LENGTH": 64 * 1024, # bytes; webhooks and forms are small
+    "PROXY_HOPS": 0,                 # reverse proxies in front whose X-Forwarded-* headers are trusted
+    "DELETION_RATE_LIMIT": 5,        # deletion-form posts a minute per client address (per worker)
+    "PURGE_INTERVAL_HOURS": "",      # in-service purge: "" = daily, but off in tests and the demo; 0 = off
     "DEMO": False,
     "SECRET_KEY": "",
     "TIKTOK_CLIENT_KEY": "",
@@ -47,6 +50,11 @@ ENVIRONMENT = {
     "REFRESH_MARGIN": "GREENLIGHT_REFRESH_MARGIN",
     "REFRESH_WARN_DAYS": "GREENLIGHT_REFRESH_WARN_DAYS",
     "STATE_TTL": "GREENLIGHT_STATE_TTL",
+    "WEBHOOK_TOLERANCE": "GREENLIGHT_WEBHOOK_TOLERANCE",
+    "MAX_CONTENT_LENGTH": "GREENLIGHT_MAX_CONTENT_LENGTH",
+    "PROXY_HOPS": "GREENLIGHT_PROXY_HOPS",
+    "DELETION_RATE_LIMIT": "GREENLIGHT_DELETION_RATE_LIMIT",
+    "PURGE_INTERVAL_HOURS": "GREENLIGHT_PURGE_INTERVAL_HOURS",
 }
 SECRETS = ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "SECRET_KEY", "ENCRYPTION_KEY", "META_APP_SECRET")
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 import time
@@ -48,9 +47,7 @@ def erase_user(open_id: str, *, source: str, reason: str = "", code: str | None 
             revoked = False
             log.warning("could not revoke the tokens at TikTok before erasing (%s); deleting them locally anyway",
                         type(exc).__name__)
-    tokens = store.delete(open_id) if account else False
-    if tokens or _journal_names(store, open_id):
-        _forget_history(store)
+    tokens = store.delete(open_id) if account else False  # delete() also drops the account's journal lines
     # A display name is not unique: never let it reach the requests of another connected account.
     names -= {(a.get(k) or "").casefold() for a in store.list() for k in ("display_name", "username")}
     subject = recs.subject(open_id or min(names, default=""))
@@ -72,27 +69,6 @@ def platform_revoke(settings: dict) -> Callable[[dict], None]:
 
     client = TikTok.from_settings(settings)
     return lambda account: client.revoke(account["access_token"])
-
-
-def _forget_history(store: TokenStore) -> None:
-    """Fold the token journal into tokens.json, so no journal line still names the erased account."""
-    compact = getattr(store, "compact", None)
-    if compact:
-        compact()
-        return
-    from callback.files import locked
-
-    with locked(store.path):  # the store has no public compaction yet; this is its own locked rewrite
-        store._load()
-        store._compact()
-
-
-def _journal_names(store: TokenStore, open_id: str) -> bool:
-    """Tell whether the token journal still holds a line about this account (e.g. from an earlier delete)."""
-    try:
-        return bool(open_id) and json.dumps(open_id).encode() in store.journal.read_bytes()
-    except FileNotFoundError:
-        return False
 
 
 def _anonymous(receipt: dict) -> dict:

@@ -65,8 +65,6 @@ def _closed_before(req: dict, cutoff: float) -> bool:
 def purge(facts: Facts, store: TokenStore, recs: Records, *, now: float | None = None, dry_run: bool = False,
           revoke: Callable[[dict], None] | None = None) -> Plan:
     """Apply the retention facts: revoke then delete unused tokens, drop old receipts; return the plan."""
-    from callback.deletion import _forget_history
-
     p = plan(facts, store, recs, time.time() if now is None else now)
     if dry_run:
         return p
@@ -77,9 +75,7 @@ def purge(facts: Facts, store: TokenStore, recs: Records, *, now: float | None =
             except Exception as exc:  # any failure at TikTok: the promise to delete locally still holds
                 p.notes.append(f"revoking {acc['open_id']} at TikTok failed ({type(exc).__name__}: {exc}); "
                                "deleted locally anyway")
-        store.delete(acc["open_id"])
-    if p.accounts:
-        _forget_history(store)
+        store.delete(acc["open_id"])  # also drops the account's lines from the token journal
     recs.events.rewrite(lambda x: None if x["at"] < p.records_cutoff else x)
     codes = set(p.requests)
     recs.deletions.rewrite(lambda x: None if x["code"] in codes and _closed_before(x, p.receipts_cutoff) else x)

@@ -5,7 +5,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import re
 import secrets
 import threading
@@ -172,7 +171,7 @@ def init_app(app: Flask) -> None:
     # The app factory decides Secure (https service URL, or a test override); these two hold everywhere.
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024)
-    hops = int(app.config.get("PROXY_HOPS") or os.environ.get("GREENLIGHT_PROXY_HOPS") or 0)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:  # behind a reverse proxy: trust its X-Forwarded-For/-Proto, so limits and HSTS see the client
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.after_request(_headers)

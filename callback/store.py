@@ -68,12 +68,19 @@ class TokenStore:
             self._write({"put": self._seal(account)})
 
     def delete(self, open_id: str) -> bool:
-        """Remove an account; return whether it existed."""
+        """Remove an account and every journal line naming it; return whether it existed."""
         with locked(self.path):
             if open_id not in self._load():
                 return False
-            self._write({"delete": open_id})
+            self._apply({"delete": open_id})
+            self._compact()  # a deletion must not leave the account's old tokens in the journal
             return True
+
+    def compact(self) -> None:
+        """Fold the journal into tokens.json now (erasure uses it so no old line names a user)."""
+        with locked(self.path):
+            self._load()
+            self._compact()
 
     def refresh(self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300,
                 now: Callable[[], float] = time.time) -> dict:
