@@ -62,7 +62,7 @@ def inventory(facts: Facts) -> list[Row]:
     scopes = facts.tiktok_scopes if facts.platform("tiktok") else ()
     if any(s in scopes for s in POSTING_SCOPES):
         rows.append(Row("Publishing status per publish_id: status, failure reason, post id, times",
-                        "TikTok's Content Posting API and webhooks",
+                        "TikTok's signed webhooks",
                         "Tell you whether each post you asked for went through",
                         records, _days(ret.records_days)))
     rows.append(Row("Deletion requests: TikTok username or open_id, contact email (optional), "
@@ -71,7 +71,7 @@ def inventory(facts: Facts) -> list[Row]:
                     "Carry out your request and let you check its status",
                     records,
                     f"Carried out within {_hours(ret.deletion_response_hours)}; afterwards only a minimal receipt "
-                    f"(confirmation code, dates, a one-way hash of the open_id) is kept for "
+                    f"(confirmation code, dates, how the request arrived, a one-way hash of the open_id or username) is kept for "
                     f"{_days(ret.deletion_receipts_days)}"))
     if facts.platform("meta"):
         rows.append(Row("Meta data-deletion requests: app-scoped Meta user ID, confirmation code, dates",
@@ -102,7 +102,9 @@ NEVER_DONE = (
 def security_measures(facts: Facts) -> list[str]:
     """Return the protections the service code applies, as plain sentences."""
     out = [
-        "The callback service is reachable only over HTTPS.",
+        "The callback service is published only at an https:// address, and tells browsers to use HTTPS only (HSTS)."
+        if facts.service_url.startswith("https://") else
+        "The callback service listens only on this computer's loopback address, unreachable from the network.",
         "Webhooks from TikTok are accepted only with a valid HMAC-SHA256 signature and a recent "
         "timestamp; anything else is rejected.",
         "Connecting uses OAuth with a one-time `state` value and PKCE, so a login cannot be hijacked or replayed.",

@@ -131,3 +131,13 @@ def test_missing_required_page_fails_the_build(tmp_path):
     with pytest.raises(SiteError) as err:
         build(config=config)
     assert "terms.md" in str(err.value)
+
+
+def test_https_promise_follows_where_the_service_runs(facts_file):
+    from callback.inventory import security_measures
+
+    web = " ".join(security_measures(load_facts(ROOT / "mkdocs.yml")))
+    desktop = " ".join(security_measures(load_facts(facts_file(urls__service="http://127.0.0.1:5000",
+                                                                 platforms__tiktok__app_type="desktop"))))
+    assert "https:// address" in web and "loopback" not in web
+    assert "loopback" in desktop and "https://" not in desktop
