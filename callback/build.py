@@ -157,11 +157,3 @@ def archive(ctx: click.Context, config_file: str) -> None:
     if not written:
         click.echo("Nothing to do: this version is already archived.")
     click.echo("Next: commit the files, then set a new effective_date and add a history entry saying what changed.")
-
-
-def register(cli: click.Group) -> None:
-    """Add the site commands to the greenlight command line."""
-    from callback.starter import init
-
-    for command in (archive, build, init, serve):
-        cli.add_command(command)

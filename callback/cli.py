@@ -1,12 +1,47 @@
 """The `greenlight` command line: one click group, one command per job."""
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from callback.facts import FactsError, load_facts
 
 
-@click.group()
+# Each command lives beside the code it drives; it is imported only when run, so a cron job's
+# `greenlight token` does not pay for MkDocs, Playwright or the checks. Name -> "module:attribute".
+COMMANDS = {
+    "archive": "callback.build:archive",
+    "build": "callback.build:build",
+    "check": "callback.checks.command:check",
+    "deletions": "callback.deletion:deletions",
+    "demo": "callback.demo:demo_command",
+    "doctor": "callback.doctor:doctor",
+    "init": "callback.starter:init",
+    "posts": "callback.webhooks:posts_command",
+    "purge": "callback.retention:purge_command",
+    "redirect-uri": "callback.tokens_cli:redirect_uri_command",
+    "review-kit": "callback.review:review_kit_command",
+    "serve": "callback.build:serve",
+    "token": "callback.tokens_cli:token_command",
+    "tokens": "callback.tokens_cli:tokens_group",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@click.group(cls=LazyGroup)
 @click.option("--facts", "facts_path", envvar="GREENLIGHT_FACTS", default="mkdocs.yml", show_default=True,
               help="The mkdocs.yml (or bare facts file) holding the app's facts.")
 @click.pass_context
@@ -21,27 +56,3 @@ def facts_from(ctx: click.Context):
         return load_facts(ctx.find_root().obj["facts_path"])
     except FactsError as exc:
         raise click.ClickException("the facts file is invalid:\n" + str(exc)) from None
-
-
-# Commands live beside the code they drive; each module registers its own here.
-# (one line per module: keep this list sorted)
-from callback import build as _site  # noqa: E402  (the site: build, serve, init, archive)
-_site.register(cli)
-from callback.deletion import deletions  # noqa: E402
-from callback.retention import purge_command  # noqa: E402
-from callback.webhooks import posts_command  # noqa: E402
-cli.add_command(deletions)
-cli.add_command(posts_command)
-cli.add_command(purge_command)
-from callback.tokens_cli import redirect_uri_command, token_command, tokens_group  # noqa: E402
-cli.add_command(token_command)
-cli.add_command(tokens_group)
-cli.add_command(redirect_uri_command)
-from callback.checks.command import check as check_command  # noqa: E402
-from callback.doctor import doctor as doctor_command  # noqa: E402
-from callback.review import review_kit_command  # noqa: E402
-cli.add_command(check_command)
-cli.add_command(doctor_command)
-cli.add_command(review_kit_command)
-from callback.demo import demo_command  # noqa: E402
-cli.add_command(demo_command)
