@@ -179,12 +179,17 @@ def _bearer():
     return grant, None
 
 
+
+def _caller(endpoint: str):
+    """Return (grant, None) for a request with a valid Bearer token, or (None, the fault or error to answer)."""
+    if (fault := faulted(endpoint)) is not None:
+        return None, fault
+    return _bearer()
+
 @bp.get("/v2/user/info/")
 def user_info():
     """Return the fields asked for of the token's user."""
-    if (fault := faulted("user_info")) is not None:
-        return fault
-    grant, err = _bearer()
+    grant, err = _caller("user_info")
     if err:
         return err
     if "user.info.basic" not in grant.scopes:
@@ -203,9 +208,7 @@ def user_info():
 @bp.post("/v2/post/publish/creator_info/query/")
 def creator_info():
     """Return what the creator may post right now (an unaudited app may only post privately)."""
-    if (fault := faulted("creator_info")) is not None:
-        return fault
-    grant, err = _bearer()
+    grant, err = _caller("creator_info")
     if err:
         return err
     if not {"video.publish", "video.upload"} & set(grant.scopes):
