@@ -8,6 +8,7 @@ import logging
 import secrets
 import shlex
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,10 @@ class Demo:
 
     def token_command(self) -> str:
         """The shell command that prints a token from the demo's store."""
-        return " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items()) + " greenlight token"
+        # The venv's own script: after `make demo`, `greenlight` is in .venv/bin, not on PATH.
+        script = Path(sys.executable).with_name("greenlight")
+        command = shlex.quote(str(script)) if script.exists() else "greenlight"
+        return " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items()) + f" {command} token"
 
     def stop(self) -> None:
         """Shut all three servers down."""

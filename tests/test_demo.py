@@ -58,6 +58,12 @@ def test_instructions_name_every_step(demo):
     text = instructions(demo)
     assert demo.site.url in text and "greenlight token" in text and str(demo.data_dir) in text
     assert "TIKTOK_CLIENT_SECRET=demo-client-secret" in demo.token_command()
+    # The printed command works as pasted, even where the venv is not on PATH.
+    import subprocess
+
+    run = subprocess.run(["sh", "-c", demo.token_command()], env={"PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, timeout=60)
+    assert "no TikTok account is connected" in run.stderr, run.stderr
 
 
 def test_connect_then_token_without_a_browser(demo):
