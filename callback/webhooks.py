@@ -78,9 +78,12 @@ def event_id(event: dict) -> str:
     return hashlib.sha256(canon.encode()).hexdigest()
 
 
-def handle(event: dict, recs: Records, *, now: float) -> str:
-    """Record an event durably, act on it unless it was already handled; return "ok" or "duplicate"."""
-    eid, name, user = event_id(event), event["event"], event["user_openid"]
+def handle(event: dict, recs: Records, *, now: float, eid: str | None = None) -> str:
+    """Record an event durably, act on it unless it was already handled; return "ok" or "duplicate".
+
+    `eid` is event_id(event) when the caller already has it.
+    """
+    eid, name, user = eid or event_id(event), event["event"], event["user_openid"]
     if name == "authorization.removed":
         from callback.deletion import erase_user  # deletion imports the records this module writes
 
@@ -123,7 +126,8 @@ def tiktok():
         log.warning("rejected a signed webhook: %s", exc)
         return {"error": "bad_request", "message": str(exc)}, 400
     # The event's id lets a sender (or a load test) match each 200 with the receipt on disk.
-    return {"status": handle(event, records(), now=time.time()), "id": event_id(event)}
+    eid = event_id(event)
+    return {"status": handle(event, records(), now=time.time(), eid=eid), "id": eid}
 
 
 def posts(receipts: list[dict]) -> list[dict]:
