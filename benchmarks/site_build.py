@@ -9,15 +9,12 @@ Run: .venv/bin/python benchmarks/site_build.py   (exits 1 when a target is misse
 """
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import os
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -28,7 +25,9 @@ os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 from callback.audit import external, find_external, page_resources  # noqa: E402
 from callback.build import build_site  # noqa: E402
 from callback.facts import load_facts  # noqa: E402
+from callback.checks.browser import ARGS  # noqa: E402
 from callback.site import render_pages  # noqa: E402
+from callback.static import StaticServer  # noqa: E402
 
 RUNS = 7
 TARGET_RATIO = 1.5
@@ -106,13 +105,6 @@ def _url_path(site: Path, file: Path) -> str:
     return "/" if rel == "." else f"/{rel}/"
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    """A static file handler that keeps its access log to itself."""
-
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-
 def other_host_requests(site: Path, pages: list[str]) -> dict[str, int] | None:
     """Load each page in Chromium and count requests to any host but 127.0.0.1 (None: no browser here)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -122,23 +114,21 @@ def other_host_requests(site: Path, pages: list[str]) -> dict[str, int] | None:
         return None
     if not chromium:
         return None
-    handler = functools.partial(_Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = StaticServer(site).start()
     counts = {}
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            browser = pw.chromium.launch(executable_path=chromium, args=ARGS)
             for path in pages:
                 page = browser.new_page()
                 hosts: list[str] = []
                 page.on("request", lambda r: hosts.append(urlsplit(r.url).hostname or ""))
-                page.goto(f"http://127.0.0.1:{server.server_port}{path}", wait_until="networkidle")
+                page.goto(f"{server.url}{path}", wait_until="networkidle")
                 counts[path] = sum(h != "127.0.0.1" for h in hosts)
                 page.close()
             browser.close()
     finally:
-        server.shutdown()
+        server.stop()
     return counts
 
 

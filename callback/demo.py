@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import copy
-import functools
-import http.server
 import logging
 import secrets
 import shlex
@@ -20,33 +18,11 @@ import yaml
 from callback.facts import FactsError, load_facts, read_config
 from callback.files import private_dir, write_atomic
 from callback.sandbox.server import BackgroundServer
+from callback.static import StaticServer
 
 # Demo credentials: only the sandbox knows them, and it runs on this machine.
 CLIENT_KEY = "sbawdemoclientkey"
 CLIENT_SECRET = "demo-client-secret-not-for-production"
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # the console is for the demo's instructions
-        pass
-
-
-class StaticServer:
-    """Serve a built site directory on 127.0.0.1 (directory URLs, index.html, as GitHub Pages does)."""
-
-    def __init__(self, directory: Path, port: int = 0):
-        handler = functools.partial(_Quiet, directory=str(directory))
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-
-    def start(self) -> "StaticServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _bind(kind, port: int, *args):

@@ -40,11 +40,12 @@ def browser():
         pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
     from playwright.sync_api import sync_playwright
 
+    from callback.checks.browser import ARGS
+
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=ARGS,
         )
         yield b
         b.close()

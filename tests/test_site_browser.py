@@ -1,32 +1,21 @@
 """In a real Chromium, the legal links are visible without opening a menu, at desktop and phone widths."""
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 from site_support import built
 
+from callback.static import serve_directory
+
 WIDTHS = [(1280, 800), (390, 844)]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    """A static file handler that keeps its access log to itself."""
-
-    def log_message(self, format: str, *args) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
 def site_url():
     """Serve the repository's built site from 127.0.0.1."""
-    handler = functools.partial(_Quiet, directory=str(built("repo")))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve_directory(built("repo")) as base:
+        yield base.rstrip("/")
 
 
 def _shown_at_its_place(page, link) -> bool:

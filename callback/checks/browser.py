@@ -14,7 +14,7 @@ check = register(CHECKS, "browser")
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download is not needed
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+        "--disable-sync", "--no-first-run", "--disable-quic"]
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 TIMEOUT_MS = 15000
 

@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import mimetypes
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -14,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from callback.checks.addresses import origin
+from callback.static import serve_directory
 
 TIMEOUT = (5, 15)  # connect, read: a review site that takes longer is broken anyway
 MAX_BYTES = 5 * 1024 * 1024
@@ -174,26 +172,6 @@ def fetch(url: str, method: str = "GET", **kwargs) -> Response:
             return Response(url, r.status_code, body[:MAX_BYTES], headers)
     except requests.RequestException as exc:
         return Response(url, 0, error=f"could not reach {url}: {type(exc).__name__}")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the stdlib's name
-        pass
-
-
-@contextlib.contextmanager
-def serve_directory(root: str | Path) -> Iterator[str]:
-    """Serve a directory on 127.0.0.1 (a throwaway static server) for as long as the block runs."""
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def open_site(where: str | None, default: str | Path = "site") -> Site:
