@@ -4,7 +4,6 @@ Layout in the data directory (all files 0600):
 - `webhooks.jsonl`: one fsync'd JSON line per accepted webhook, written before the service answers
   200. Publish status per publish_id is folded from these lines, so recording an event and updating
   its post are one atomic append. Rewritten atomically, under the lock, only to erase or purge.
-  `webhooks.jsonl.commit` holds how far that file is known to be on disk (see EventLog).
 - `deletions.json`: deletion requests by confirmation code. A completed one keeps no identifier,
   only a salted hash of the account: the receipt that the deletion happened.
 - `receipt.salt`: the per-install HMAC key of those hashes, so receipts match nothing outside this install.
@@ -18,7 +17,6 @@ import hmac
 import json
 import os
 import secrets
-import struct
 import threading
 import time
 from pathlib import Path
@@ -35,57 +33,53 @@ IDENTIFIERS = ("open_id", "username", "email", "meta_user_id")
 class EventLog:
     """Webhook receipts in `webhooks.jsonl`, deduplicated by event id across processes.
 
-    Durability is a group commit across threads and processes: a writer appends its line under the
-    append lock, then takes the commit lock. If an fsync that started after its append has already
-    covered its line (`webhooks.jsonl.commit` notes how far the file is known to be on disk), it is
-    done; otherwise it fsyncs everything appended so far, for every writer waiting behind it. Either
-    way no writer returns before its own line is on disk.
+    A writer appends its line under the log's lock and fsyncs the file after releasing it, so no
+    writer's disk wait holds up another's append; the filesystem folds fsyncs that overlap into one
+    journal commit. No writer returns before its own line is on disk.
     """
 
     def __init__(self, data_dir: str | Path):
         self.path = private_dir(data_dir) / "webhooks.jsonl"
-        self.commit_path = self.path.with_name(self.path.name + ".commit")
-        # flock excludes other open files, not other threads: each lock pairs a mutex with a file.
-        self._mutexes = {"append": threading.Lock(), "commit": threading.Lock()}
-        self._lock_fds: dict[str, int] = {}
+        # flock excludes other open files, not other threads: the lock pairs a mutex with a file.
+        self._mutex = threading.Lock()
+        self._lock_fd = -1
         self._pid = 0
         self._seen: dict[str, bool] = {}  # event id -> processed
         self._fd: int | None = None  # read/write handle on the file _seen describes
-        self._inode = 0
         self._offset = 0  # end of the last complete line read or written
         self._size = 0  # file size at the last _sync (more than _offset: a torn line to cut)
 
     def add(self, receipt: dict) -> str:
         """Record a receipt durably unless its id is known; return "new", "pending" (not done) or "done"."""
-        with self._held("append"):
+        with self._held():
             state = self._sync().get(receipt["id"])
             if state is None:
                 self._append(receipt)
                 self._seen[receipt["id"]] = bool(receipt.get("done"))
-            position = self._inode, self._offset
-        # A duplicate waits too: the first delivery's line may still be on its way to the disk.
-        self._commit(*position)
+            # A duplicate waits too: the first delivery's line may still be on its way to the disk.
+            fd = os.dup(self._fd)
+        _fsync(fd)
         return "new" if state is None else "done" if state else "pending"
 
     def mark_done(self, event_id: str) -> None:
         """Note durably that an event's side effects are complete, so a redelivery is not processed again."""
-        with self._held("append"):
+        with self._held():
             self._sync()
             self._append({"done": event_id})
             self._seen[event_id] = True
-            position = self._inode, self._offset
-        self._commit(*position)
+            fd = os.dup(self._fd)
+        _fsync(fd)
 
     def receipts(self) -> list[dict]:
         """Return every receipt, oldest first, with `done` folded in."""
-        with self._held("append"):
+        with self._held():
             lines = self._read()
         done = {line["done"] for line in lines if "done" in line and "id" not in line}
         return [{**r, "done": bool(r.get("done")) or r["id"] in done} for r in lines if "id" in r]
 
     def rewrite(self, keep) -> int:
         """Replace each receipt with keep(receipt) (None drops it) in one atomic rewrite; return how many changed."""
-        with self._held("append"), self._held("commit") as commit:
+        with self._held():
             lines, out, changed = self._read(), [], 0
             dropped = set()
             for line in lines:
@@ -100,35 +94,29 @@ class EventLog:
                 else:
                     out.append(new)
             if changed:
-                # Under the commit lock: a writer whose line was copied here finds the new file on disk.
+                # A writer still fsyncing the old file makes its line durable there; the new file,
+                # fsync'd before it replaces the old one, holds that line too.
                 write_atomic(self.path, "".join(_encode(x).decode() for x in out))
-                st = os.stat(self.path)
-                os.pwrite(commit, struct.pack("<QQ", st.st_ino, st.st_size), 0)
                 self._reopen()
             return changed
 
     @contextlib.contextmanager
-    def _held(self, name: str):
-        """Hold one of the log's locks against other threads and processes; yield its file descriptor."""
-        with self._mutexes[name]:
-            if self._pid != os.getpid():  # a forked worker must not share its parent's lock files
-                self._lock_fds, self._pid = {}, os.getpid()
-            fd = self._lock_fds.get(name)
-            if fd is None:
-                # "append" is the file files.locked() uses, so every other reader and writer agrees.
-                path = f"{self.path}.lock" if name == "append" else self.commit_path
-                fd = self._lock_fds[name] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+    def _held(self):
+        """Hold the log's lock against other threads and processes."""
+        with self._mutex:
+            if self._pid != os.getpid():  # a forked worker must not share its parent's lock file
+                # `<path>.lock` is the file files.locked() uses, so every other reader and writer agrees.
+                self._lock_fd, self._pid = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
             try:
-                yield fd
+                yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _append(self, item: dict) -> None:
-        """Write one line after the last complete one (call with the append lock held, after _sync)."""
+        """Write one line after the last complete one (call with the lock held, after _sync)."""
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._inode = os.fstat(self._fd).st_ino
             fsync_dir(self.path.parent)  # the new file's name must survive a crash too
         if self._size > self._offset:
             os.ftruncate(self._fd, self._offset)  # drop a torn line a killed writer left
@@ -136,22 +124,6 @@ class EventLog:
         os.pwrite(self._fd, data, self._offset)
         self._offset += len(data)
         self._size = self._offset
-
-    def _commit(self, inode: int, end: int) -> None:
-        """Return once the log holds everything up to `end` on disk, fsyncing for everyone if needed."""
-        with self._held("commit") as commit:
-            hint = os.pread(commit, 16, 0)
-            if len(hint) == 16 and struct.unpack("<QQ", hint)[0] == inode and struct.unpack("<QQ", hint)[1] >= end:
-                return  # an fsync that began after our append already covered our line
-            fd = os.open(self.path, os.O_RDONLY)
-            try:
-                st = os.fstat(fd)
-                if st.st_ino != inode:
-                    return  # rewritten since our append, durably and under this lock: our line is in it
-                os.fsync(fd)  # covers every line appended so far, by any writer
-                os.pwrite(commit, struct.pack("<QQ", inode, st.st_size), 0)
-            finally:
-                os.close(fd)
 
     def _read(self) -> list[dict]:
         try:
@@ -181,12 +153,17 @@ class EventLog:
     def _reopen(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
-        self._seen, self._offset, self._size, self._fd, self._inode = {}, 0, 0, None, 0
-        try:
+        self._seen, self._offset, self._size, self._fd = {}, 0, 0, None
+        with contextlib.suppress(FileNotFoundError):
             self._fd = os.open(self.path, os.O_RDWR)
-            self._inode = os.fstat(self._fd).st_ino
-        except FileNotFoundError:
-            pass
+
+
+def _fsync(fd: int) -> None:
+    """Flush a file to disk and close this handle on it."""
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _encode(item: dict) -> bytes:

@@ -1,9 +1,12 @@
 """POST /webhooks/tiktok through the real app and the real file store: signatures, dedupe, erasure, posts."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
+import os
+import stat
 import time
 from pathlib import Path
 
@@ -59,6 +62,30 @@ def test_accepted_event_is_on_disk_when_the_200_arrives(client, app_config, recs
     assert len(lines) == 1 and json.loads(lines[0])["content"] == {"publish_id": "v_pub_1"}
     assert json.loads(lines[0])["id"] == r.json["id"]
     assert (Path(app_config["DATA_DIR"], "webhooks.jsonl").stat().st_mode & 0o777) == 0o600
+
+
+def test_the_200_waits_for_an_fsync_that_covers_the_event(client, app_config, monkeypatch):
+    synced = []
+    real = os.fsync
+
+    def spy(fd):
+        real(fd)
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            synced.append(os.pread(fd, 1 << 20, 0))  # what this fsync made durable
+
+    monkeypatch.setattr(os, "fsync", spy)
+    r = post(client, app_config, "post.publish.complete", content={"publish_id": "v_pub_2"})
+    assert r.status_code == 200
+    assert any(r.json["id"].encode() in data for data in synced)
+
+
+def test_an_event_the_disk_refuses_is_not_acknowledged(client, app_config, monkeypatch):
+    def broken(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", broken)
+    with pytest.raises(OSError):  # the test app propagates it; gunicorn would answer 500, never 200
+        post(client, app_config, "post.publish.complete", content={"publish_id": "v_pub_3"})
 
 
 @pytest.mark.parametrize("case", ["tampered body", "tampered timestamp", "stale", "future", "missing",
