@@ -51,10 +51,11 @@ class EventLog:
 
     def add(self, receipt: dict) -> str:
         """Record a receipt durably unless its id is known; return "new", "pending" (not done) or "done"."""
+        line = _encode(receipt)  # before taking the lock, which every worker's writers share
         with self._held():
             state = self._sync().get(receipt["id"])
             if state is None:
-                self._append(receipt)
+                self._append(line)
                 self._seen[receipt["id"]] = bool(receipt.get("done"))
             # A duplicate waits too: the first delivery's line may still be on its way to the disk.
             fd = os.dup(self._fd)
@@ -63,9 +64,10 @@ class EventLog:
 
     def mark_done(self, event_id: str) -> None:
         """Note durably that an event's side effects are complete, so a redelivery is not processed again."""
+        line = _encode({"done": event_id})
         with self._held():
             self._sync()
-            self._append({"done": event_id})
+            self._append(line)
             self._seen[event_id] = True
             fd = os.dup(self._fd)
         _fsync(fd)
@@ -113,14 +115,13 @@ class EventLog:
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
-    def _append(self, item: dict) -> None:
+    def _append(self, data: bytes) -> None:
         """Write one line after the last complete one (call with the lock held, after _sync)."""
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             fsync_dir(self.path.parent)  # the new file's name must survive a crash too
         if self._size > self._offset:
             os.ftruncate(self._fd, self._offset)  # drop a torn line a killed writer left
-        data = _encode(item)
         os.pwrite(self._fd, data, self._offset)
         self._offset += len(data)
         self._size = self._offset

@@ -84,6 +84,36 @@ def test_gunicorn_refuses_to_start_without_a_secret_and_names_it(service_env):
     assert proc.returncode != 0 and "TIKTOK_CLIENT_SECRET" in proc.stdout + proc.stderr
 
 
+def listeners(port: int) -> int:
+    """Count the sockets listening on a loopback TCP port (state 0A in /proc/net/tcp)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for r in rows if r.split()[1] == f"0100007F:{port:04X}" and r.split()[3] == "0A")
+
+
+@pytest.mark.slow
+def test_each_worker_listens_itself_and_a_second_server_is_refused(service_env):
+    url, env = service_env
+    port = int(url.rsplit(":", 1)[1])
+    first = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_up(url, first)
+        deadline = time.time() + 10
+        while listeners(port) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        # One socket per worker (GREENLIGHT_WORKERS=2): the kernel, not a race between workers, spreads clients.
+        assert listeners(port) == 2
+        second = subprocess.run([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env, timeout=30,
+                                capture_output=True, text=True)
+        assert second.returncode != 0
+        assert f"127.0.0.1:{port} is in use" in second.stdout + second.stderr
+        assert requests.get(url + "/healthz", timeout=5).status_code == 200  # the first one still serves alone
+        assert listeners(port) == 2
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
+
+
 @pytest.mark.slow
 def test_flask_run_works_for_development(service_env):
     url, env = service_env
