@@ -52,25 +52,21 @@ class EventLog:
     def add(self, receipt: dict) -> str:
         """Record a receipt durably unless its id is known; return "new", "pending" (not done) or "done"."""
         line = _encode(receipt)  # before taking the lock, which every worker's writers share
-        with self._held():
+        # A duplicate waits for the disk too: the first delivery's line may still be on its way there.
+        with self._durably():
             state = self._sync().get(receipt["id"])
             if state is None:
                 self._append(line)
                 self._seen[receipt["id"]] = bool(receipt.get("done"))
-            # A duplicate waits too: the first delivery's line may still be on its way to the disk.
-            fd = os.dup(self._fd)
-        _fsync(fd)
         return "new" if state is None else "done" if state else "pending"
 
     def mark_done(self, event_id: str) -> None:
         """Note durably that an event's side effects are complete, so a redelivery is not processed again."""
         line = _encode({"done": event_id})
-        with self._held():
+        with self._durably():
             self._sync()
             self._append(line)
             self._seen[event_id] = True
-            fd = os.dup(self._fd)
-        _fsync(fd)
 
     def receipts(self) -> list[dict]:
         """Return every receipt, oldest first, with `done` folded in."""
@@ -96,8 +92,7 @@ class EventLog:
                 else:
                     out.append(new)
             if changed:
-                # A writer still fsyncing the old file makes its line durable there; the new file,
-                # fsync'd before it replaces the old one, holds that line too.
+                # A writer still fsyncing the old file (see _durably) makes its line durable there too.
                 write_atomic(self.path, "".join(_encode(x).decode() for x in out))
                 self._reopen()
             return changed
@@ -114,6 +109,21 @@ class EventLog:
                 yield
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def _durably(self):
+        """Hold the lock for a write; after releasing it, return only once the log is on disk.
+
+        The fsync runs outside the lock on a handle taken inside it, so it covers this writer's line
+        even if a rewrite replaces the file meanwhile (the new file was fsync'd before it replaced this one).
+        """
+        with self._held():
+            yield
+            fd = os.dup(self._fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _append(self, data: bytes) -> None:
         """Write one line after the last complete one (call with the lock held, after _sync)."""
@@ -157,14 +167,6 @@ class EventLog:
         self._seen, self._offset, self._size, self._fd = {}, 0, 0, None
         with contextlib.suppress(FileNotFoundError):
             self._fd = os.open(self.path, os.O_RDWR)
-
-
-def _fsync(fd: int) -> None:
-    """Flush a file to disk and close this handle on it."""
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _encode(item: dict) -> bytes:
