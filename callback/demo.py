@@ -7,7 +7,7 @@ import secrets
 import shlex
 import signal
 import sys
-import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,7 +181,10 @@ def demo_command(ctx: click.Context, site_port: int, service_port: int, sandbox_
             ctx.exit(1 if problems else 0)
         click.echo(instructions(demo))
         signal.signal(signal.SIGTERM, _interrupt)  # `kill` and systemd stop cleanly too
-        threading.Event().wait()  # until Ctrl-C
+        # Until Ctrl-C, waking now and then: the kernel may hand the signal to a server thread, and Python
+        # runs its handler (raising KeyboardInterrupt here) only when this thread next runs bytecode.
+        while True:
+            time.sleep(0.2)
     except KeyboardInterrupt:
         click.echo("\nStopping...")
     finally:

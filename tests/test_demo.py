@@ -126,7 +126,18 @@ def test_cancel_in_the_browser(demo, browser):
 
 
 @pytest.mark.slow
-def test_demo_runs_until_interrupted_and_moves_off_a_taken_port(tmp_path):
+def _interrupt_thread(pid: int, signum: int) -> None:
+    """Send a signal to one of the process's threads other than its main one (a server thread)."""
+    import ctypes
+
+    tid = next(int(t) for t in sorted(os.listdir(f"/proc/{pid}/task")) if int(t) != pid)
+    assert ctypes.CDLL(None, use_errno=True).tgkill(pid, tid, signum) == 0
+
+
+# Ctrl-C reaches a process, and the kernel hands it to any thread not blocking it: the demo must stop
+# even when the signal lands on one of its server threads rather than the main one.
+@pytest.mark.parametrize("target", ["process", "server thread"])
+def test_demo_runs_until_interrupted_and_moves_off_a_taken_port(tmp_path, target):
     import signal
     import socket
 
@@ -149,7 +160,10 @@ def test_demo_runs_until_interrupted_and_moves_off_a_taken_port(tmp_path):
         site = re.search(r"Open the site:\s+(http://127\.0\.0\.1:(\d+))/", text)
         assert site and int(site.group(2)) != port
         assert requests.get(site.group(1) + "/", timeout=5).status_code == 200
-        proc.send_signal(signal.SIGINT)
+        if target == "process":
+            proc.send_signal(signal.SIGINT)
+        else:
+            _interrupt_thread(proc.pid, signal.SIGINT)
         rest, _ = proc.communicate(timeout=20)
     finally:
         taken.close()
