@@ -51,5 +51,6 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = os.environ.get("GREENLIGHT_ACCESS_LOG", "-")
 errorlog = "-"
 # %(U)s is the path WITHOUT the query string: the callback's one-time `code` (and its state) must never land
-# in a log. No referer either (%(f)s): it can carry the same query string from another page.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# in a log. No referer either (%(f)s): it can carry the same query string from another page. No client
+# address (%(h)s): the privacy policy lists none kept, and behind a proxy it would only say 127.0.0.1.
+access_log_format = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'

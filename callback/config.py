@@ -20,7 +20,7 @@ DEFAULTS = {
     "WEBHOOK_TOLERANCE": 300,        # seconds of clock skew accepted on signed webhooks
     "MAX_CONTENT_LENGTH": 64 * 1024, # bytes; webhooks and forms are small
     "PROXY_HOPS": 0,                 # reverse proxies in front whose X-Forwarded-* headers are trusted
-    "DELETION_RATE_LIMIT": 5,        # deletion-form posts a minute per client address (per worker)
+    "DELETION_RATE_LIMIT": 5,        # deletion-form posts a minute per client address (all workers)
     "PURGE_INTERVAL_HOURS": "",      # in-service purge: "" = daily, but off in tests and the demo; 0 = off
     "DEMO": False,
     "SECRET_KEY": "",
@@ -87,6 +87,9 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
             settings[key] = _typed(key, var, env[var])
     settings["DEMO"] = str(settings["DEMO"]).lower() in ("1", "true", "yes")
     settings.update(overrides or {})
+    if not 1 <= int(settings["DELETION_RATE_LIMIT"]) <= 1000:
+        raise ConfigError(f"GREENLIGHT_DELETION_RATE_LIMIT must be from 1 to 1000 posts a minute, "
+                          f"got {settings['DELETION_RATE_LIMIT']!r}")
     return settings
 
 

@@ -11,7 +11,7 @@ import click
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 
 from callback.records import IDENTIFIERS, Records, data_dir_option, mentions, open_stores, records, records_for
-from callback.security import check_csrf, rate_limit
+from callback.security import add_rate_limit, check_csrf, rate_limit
 from callback.store import TokenStore
 
 log = logging.getLogger("greenlight.deletion")
@@ -120,7 +120,7 @@ def form():
     """Show the deletion form, or take a request and send the person to its status page."""
     values, errors = {"account": "", "email": ""}, {}
     if request.method == "POST":
-        rate_limit("deletion", int(current_app.config.get("DELETION_RATE_LIMIT") or 5))
+        rate_limit("deletion")
         check_csrf()
         values = {k: request.form.get(k, "").strip() for k in values}
         fields, errors = parse_form(values)
@@ -202,6 +202,7 @@ def _date(ts: float | None) -> str:
 def init_app(app: Flask) -> None:
     """Register the deletion pages and report overdue requests at startup."""
     recs = records_for(app)
+    add_rate_limit(app, "deletion", int(app.config["DELETION_RATE_LIMIT"]))
     app.register_blueprint(bp)
     warn_overdue(recs, app.extensions["greenlight"]["facts"].retention.deletion_response_hours)
 

@@ -73,6 +73,13 @@ def inventory(facts: Facts) -> list[Row]:
                     f"Carried out within {_hours(ret.deletion_response_hours)}; afterwards only a minimal receipt "
                     f"(confirmation code, dates, how the request arrived, a one-way hash of the open_id or username) is kept for "
                     f"{_days(ret.deletion_receipts_days)}"))
+    # callback/security.py RateLimit: a keyed hash in shared memory, under a key made anew at each start.
+    rows.append(Row("Your network (IP) address, when you send the data-deletion form",
+                    "Your connection to the service",
+                    "Limit how often the form can be sent, against abuse",
+                    "Only in the running service's memory, as a one-way hash under a key made anew at each "
+                    "start; never written to disk or to logs",
+                    "Counted for one minute; the hash is gone when the service restarts"))
     if facts.platform("meta"):
         rows.append(Row("Meta data-deletion requests: app-scoped Meta user ID, confirmation code, dates",
                         "Meta's signed data-deletion callback",

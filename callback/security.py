@@ -4,12 +4,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import fcntl
 import logging
+import mmap
 import re
 import secrets
+import struct
+import tempfile
 import threading
 import time
-from collections import deque
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, render_template, request, session
@@ -32,36 +35,74 @@ CSRF_MESSAGE = ("This form has expired or was sent from another site, so nothing
                 "Go back, reload the page and send the form again.")
 
 
+NEVER = float("-inf")
+
+
 class RateLimit:
-    """At most `limit` hits per `window` seconds per key (a client address), counted in this process."""
+    """At most `limit` hits per `window` seconds per key (a client address), counted across processes.
+
+    The hits live in memory that the workers gunicorn forks after building the app (preload_app) share:
+    never on disk, and each key only as a keyed hash that means nothing outside this run. A key's slot
+    is reused once its hits are older than the window.
+    """
+
+    PROBES = 16  # slots tried per key; when all hold live hits, the one idle longest is reused
 
     def __init__(self, limit: int, window: float = 60.0):
         self.limit, self.window = limit, window
-        self._hits: dict[str, deque] = {}
-        self._lock = threading.Lock()
+        self._slot = struct.Struct(f"<Q{limit}d")  # key hash, then the times of its last `limit` hits
+        self._slots = max(64, min(1024, (4 << 20) // self._slot.size))
+        self._memory = mmap.mmap(-1, self._slot.size * self._slots)  # MAP_SHARED: forked workers see one table
+        self._hash_key = secrets.token_bytes(16)
+        # POSIX record locks belong to a process, so one inherited file excludes the other workers (and
+        # is let go if a worker dies holding it); the mutex excludes this worker's other threads.
+        self._lock_file = tempfile.TemporaryFile()
+        self._mutex = threading.Lock()
 
     def allow(self, key: str, now: float | None = None) -> bool:
         """Count one hit for `key`; return False once it is over the limit."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if len(self._hits) > 10_000:  # forget idle clients so the table stays small
-                self._hits = {k: q for k, q in self._hits.items() if q and q[-1] > now - self.window}
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
+        now = time.time() if now is None else now  # wall time: every worker must agree on it
+        digest = hashlib.blake2b(key.encode(), key=self._hash_key, digest_size=8).digest()
+        wanted = int.from_bytes(digest, "little") or 1  # 0 marks an empty slot
+        with self._mutex:
+            fcntl.lockf(self._lock_file, fcntl.LOCK_EX)
+            try:
+                index, hits = self._find(wanted, now)
+                if sum(t > now - self.window for t in hits) >= self.limit:
+                    return False
+                hits = sorted(hits)[1:] + [now]  # the oldest hit makes way
+                self._slot.pack_into(self._memory, index * self._slot.size, wanted, *hits)
+                return True
+            finally:
+                fcntl.lockf(self._lock_file, fcntl.LOCK_UN)
+
+    def _find(self, wanted: int, now: float) -> tuple[int, list[float]]:
+        """Return the slot index for a key hash and its hits (none when the slot is new to it)."""
+        start, reuse, idle_since = wanted % self._slots, None, None
+        for i in range(self.PROBES):
+            index = (start + i) % self._slots
+            found, *hits = self._slot.unpack_from(self._memory, index * self._slot.size)
+            if found == wanted:
+                return index, hits
+            last = max(hits) if found else NEVER
+            if last <= now - self.window:  # empty, or every hit has left the window
+                last = NEVER
+            if idle_since is None or last < idle_since:
+                reuse, idle_since = index, last
+        return reuse, [NEVER] * self.limit
 
 
-def rate_limit(name: str, limit: int, window: float = 60.0) -> None:
-    """Abort with 429 when this client has used up `limit` requests of kind `name` in `window` seconds."""
-    limits = current_app.extensions["greenlight"].setdefault("limits", {})
-    limiter = limits.setdefault(name, RateLimit(limit, window))
+def add_rate_limit(app: Flask, name: str, limit: int, window: float = 60.0) -> None:
+    """Set up a limit while the app is built, so that gunicorn's workers, forked after, share its counts."""
+    app.extensions.setdefault("greenlight", {}).setdefault("limits", {})[name] = RateLimit(limit, window)
+
+
+def rate_limit(name: str) -> None:
+    """Abort with 429 when this client has used up the requests of kind `name` (see add_rate_limit)."""
+    limiter = current_app.extensions["greenlight"]["limits"][name]
     if not limiter.allow(request.remote_addr or "unknown"):
         log.warning("rate limit hit for %s", name)
-        flask_abort(429, description=f"Please wait a minute, then try again (at most {limit} per minute).")
+        flask_abort(429, description=f"Please wait a minute, then try again (at most {limiter.limit} a minute).")
 
 
 def csrf_token() -> str:

@@ -25,6 +25,12 @@ def test_a_bad_number_names_the_variable():
         load_settings(environ={"GREENLIGHT_WEBHOOK_TOLERANCE": "five minutes"})
 
 
+@pytest.mark.parametrize("value", ["0", "-3", "1001"])
+def test_a_deletion_rate_limit_out_of_range_names_the_variable(value):
+    with pytest.raises(ConfigError, match="GREENLIGHT_DELETION_RATE_LIMIT must be from 1 to 1000"):
+        load_settings(environ={"GREENLIGHT_DELETION_RATE_LIMIT": value})
+
+
 def test_proxy_hops_from_the_environment_reach_the_service(tmp_path, app_config, monkeypatch):
     from callback import create_app
 

@@ -143,6 +143,16 @@ def test_invalid_input_is_explained_next_to_the_field(client, recs, fields, fiel
     assert recs.deletions.all() == []
 
 
+def test_the_client_address_is_counted_but_never_written_down(client, recs, app_config):
+    # The privacy policy says the address lives only in memory (callback/inventory.py): check every file.
+    address = "192.0.2.77"
+    codes = [client.post("/deletion", data={"csrf_token": csrf(client), "account": "anna.example"},
+                         environ_base={"REMOTE_ADDR": address}).status_code for _ in range(7)]
+    assert codes == [303] * 5 + [429] * 2
+    files = [p for p in Path(app_config["DATA_DIR"]).rglob("*") if p.is_file()]
+    assert files and not any(address.encode() in p.read_bytes() for p in files)
+
+
 def test_rate_limited_per_client(client, recs):
     for _ in range(5):
         assert submit(client, account="anna.example").status_code == 303

@@ -68,11 +68,28 @@ def test_gunicorn_serves_the_connect_flow_and_logs_no_code_or_token(service_env,
         proc.terminate()
         log = proc.communicate(timeout=30)[0]
     assert '"GET /callback/tiktok HTTP/1.1" 303' in log  # the access log is on, without the query string
+    access = [line for line in log.splitlines() if '"GET /' in line]
+    assert access and not any("127.0.0.1" in line for line in access)  # nor the client's address
     from callback.store import TokenStore
     (acc,) = TokenStore(env["GREENLIGHT_DATA_DIR"]).list()
     for secret in (code, acc["access_token"], acc["refresh_token"], env["TIKTOK_CLIENT_SECRET"],
                    env["GREENLIGHT_SECRET_KEY"]):
         assert secret not in log
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_share_one_deletion_rate_limit(service_env):
+    url, env = service_env  # two workers, each on its own socket: new connections go to either
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_up(url, proc)
+        # A new connection each time; no CSRF token, so an allowed post is a 400 and a limited one a 429.
+        codes = [requests.post(url + "/deletion", data={}, timeout=5).status_code for _ in range(12)]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert codes == [400] * 5 + [429] * 7
 
 
 @pytest.mark.slow

@@ -142,3 +142,29 @@ def test_rate_limit_window():
     assert limit.allow("a", now=0) and limit.allow("a", now=1)
     assert not limit.allow("a", now=2) and limit.allow("b", now=2)
     assert not limit.allow("a", now=59.9) and limit.allow("a", now=60.5)
+    assert limit.allow("a", now=61.5) and not limit.allow("a", now=62)  # a sliding window, not a fixed one
+
+
+def test_rate_limit_is_shared_by_processes_forked_after_it():
+    import os
+
+    limit = RateLimit(5)
+    children = []
+    for _ in range(3):  # like gunicorn's workers, forked after the app (and its limits) were built
+        pid = os.fork()
+        if pid == 0:
+            os._exit(sum(limit.allow("198.51.100.4") for _ in range(3)))
+        children.append(pid)
+    allowed = sum(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children)
+    assert allowed == 5  # 9 tries across three processes, 5 allowed: one count, not one per process
+    assert not limit.allow("198.51.100.4") and limit.allow("203.0.113.9")
+
+
+def test_rate_limit_keeps_counting_a_client_among_many_others():
+    limit = RateLimit(2)
+    for i in range(5000):  # far more clients than slots: idle ones make way, the busy one is still counted
+        limit.allow(f"10.0.{i // 256}.{i % 256}", now=i * 0.001)
+        if i % 100 == 0:
+            limit.allow("busy", now=i * 0.001)
+    assert not limit.allow("busy", now=5.0)
+    assert limit.allow("busy", now=70.0)

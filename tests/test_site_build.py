@@ -50,6 +50,7 @@ def test_retention_numbers_equal_the_facts(name):
     assert f"{r.tokens_unused_days} days after the app last used them" in privacy
     assert f"| {r.records_days} days |" not in privacy  # rendered as a table, not raw Markdown
     assert "Webhook receipts" in privacy and f" {r.records_days} days " in privacy
+    assert "Your network (IP) address, when you send the data-deletion form" in privacy  # the rate limit
     assert f"within {r.deletion_response_hours} hours" in privacy
     assert f"kept for {r.deletion_receipts_days} days" in privacy
     assert f"we delete it within {r.deletion_response_hours} hours" in deletion
