@@ -14,7 +14,7 @@ COMMANDS = {
     "archive": "callback.build:archive",
     "build": "callback.build:build",
     "check": "callback.checks.command:check",
-    "deletions": "callback.deletion:deletions",
+    "deletions": "callback.deletions_cli:deletions",
     "demo": "callback.demo:demo_command",
     "doctor": "callback.doctor:doctor",
     "init": "callback.starter:init",

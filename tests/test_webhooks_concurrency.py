@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callback.records import EventLog
+from callback.receipts import EventLog
 
 pytestmark = pytest.mark.slow
 
