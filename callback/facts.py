@@ -9,8 +9,9 @@ from typing import Any
 
 import yaml
 
+from callback.fields import FieldReader
+
 ROOT = "extra.app"
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
 # What each known scope lets the app do; an operator may override the wording
@@ -159,104 +160,6 @@ class Facts:
         return self.service_url + "/deletion"
 
 
-class _Reader:
-    """Walk a parsed mapping, collecting one clear message per bad key."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def fail(self, path: str, message: str, value: Any = None, show: bool = True) -> None:
-        got = f", got {_show(value)}" if show else ""
-        self.problems.append(f"{path}: {message}{got}")
-
-    def get(self, data: dict, path: str, key: str, kind: str, default: Any = ..., **rules: Any) -> Any:
-        """Read data[key] as `kind` ('str', 'text', 'int', 'bool', 'date', 'email', 'url', 'list', 'map')."""
-        full = f"{path}.{key}"
-        if not isinstance(data, dict) or key not in data or data[key] is None:
-            if default is ...:
-                self.fail(full, f"is required ({_KINDS[kind]})", show=False)
-                return None
-            return default
-        value = data[key]
-        check = getattr(self, "_" + kind)
-        return check(full, value, **rules)
-
-    def _str(self, path: str, value: Any, max_len: int = 200) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            return self.fail(path, "must be a non-empty string", value)
-        if len(value) > max_len:
-            return self.fail(path, f"must be at most {max_len} characters, got {len(value)}", show=False)
-        return value.strip()
-
-    def _text(self, path: str, value: Any) -> str | None:
-        return self._str(path, value, max_len=5000)
-
-    def _int(self, path: str, value: Any, low: int = 1, high: int = 100000) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            word = "a positive integer" if low == 1 else f"an integer from {low} to {high}"
-            return self.fail(path, f"must be {word}", value)
-        if not low <= value <= high:
-            return self.fail(path, f"must be from {low} to {high}", value)
-        return value
-
-    def _bool(self, path: str, value: Any) -> bool | None:
-        if not isinstance(value, bool):
-            return self.fail(path, "must be true or false", value)
-        return value
-
-    def _date(self, path: str, value: Any) -> dt.date | None:
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            return self.fail(path, "must be a date written YYYY-MM-DD", value)
-
-    def _email(self, path: str, value: Any) -> str | None:
-        if not isinstance(value, str) or not EMAIL.match(value.strip()):
-            return self.fail(path, "must be an email address", value)
-        return value.strip()
-
-    def _url(self, path: str, value: Any, https: bool = True, strip: bool = True) -> str | None:
-        ok = isinstance(value, str) and re.match(r"^https?://[^\s/?#]+[^\s]*$", value)
-        if not ok:
-            return self.fail(path, "must be an absolute URL", value)
-        if https and not value.startswith("https://") and not _loopback(value):
-            return self.fail(path, "must start with https:// (app review needs https)", value)
-        return value.rstrip("/") if strip else value  # a redirect URI must match the portal's byte for byte
-
-    def _list(self, path: str, value: Any) -> list | None:
-        if not isinstance(value, list):
-            return self.fail(path, "must be a list", value)
-        return value
-
-    def _map(self, path: str, value: Any) -> dict | None:
-        if not isinstance(value, dict):
-            return self.fail(path, "must be a mapping of keys to values", value)
-        return value
-
-
-_KINDS = {
-    "str": "a non-empty string", "text": "a non-empty string", "int": "a positive integer",
-    "bool": "true or false", "date": "a date written YYYY-MM-DD", "email": "an email address",
-    "url": "an absolute https URL", "list": "a list", "map": "a mapping",
-}
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return '"' + (value if len(value) < 60 else value[:57] + "...") + '"'
-    if isinstance(value, (dict, list)):
-        return "a " + ("mapping" if isinstance(value, dict) else "list")
-    return repr(value)
-
-
-def _loopback(url: str) -> bool:
-    return bool(re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", url))
-
-
 class _AnyTagLoader(yaml.SafeLoader):
     """Safe loader that reads MkDocs' custom tags (!ENV, !!python/name:...) as plain values."""
 
@@ -302,7 +205,7 @@ def load_facts(path: str | Path = "mkdocs.yml") -> Facts:
 
 def parse_facts(app: dict) -> Facts:
     """Validate a facts mapping and return Facts, or raise FactsError naming each bad key."""
-    r = _Reader()
+    r = FieldReader()
     known = {"draft", "name", "summary", "description", "effective_date", "operator", "urls",
              "platforms", "processors", "data_rows", "retention", "minimum_age", "security",
              "verification", "history"}
@@ -357,7 +260,7 @@ def parse_facts(app: dict) -> Facts:
     return facts
 
 
-def _platforms(r: _Reader, app: dict, service_url: str | None) -> tuple[tuple[Platform, ...], str, tuple[str, ...]]:
+def _platforms(r: FieldReader, app: dict, service_url: str | None) -> tuple[tuple[Platform, ...], str, tuple[str, ...]]:
     base = f"{ROOT}.platforms"
     plats = r.get(app, ROOT, "platforms", "map") or {}
     for key in plats:
@@ -389,7 +292,7 @@ def _platforms(r: _Reader, app: dict, service_url: str | None) -> tuple[tuple[Pl
     return tuple(out), app_type, redirects
 
 
-def _scopes(r: _Reader, conf: dict, path: str, key: str) -> list[Scope]:
+def _scopes(r: FieldReader, conf: dict, path: str, key: str) -> list[Scope]:
     raw = r.get(conf, path, "scopes", "list" if isinstance(conf.get("scopes"), list) else "map")
     if raw is None:
         return []
@@ -415,7 +318,7 @@ def _scopes(r: _Reader, conf: dict, path: str, key: str) -> list[Scope]:
     return scopes
 
 
-def _rows(r: _Reader, app: dict, key: str, cls: type, kinds: dict) -> list:
+def _rows(r: FieldReader, app: dict, key: str, cls: type, kinds: dict) -> list:
     rows = r.get(app, ROOT, key, "list", default=[]) or []
     out = []
     for i, row in enumerate(rows):
@@ -431,7 +334,7 @@ def _rows(r: _Reader, app: dict, key: str, cls: type, kinds: dict) -> list:
     return out
 
 
-def _verification(r: _Reader, app: dict) -> list[Verification]:
+def _verification(r: FieldReader, app: dict) -> list[Verification]:
     ver = r.get(app, ROOT, "verification", "map", default={}) or {}
     out = []
     for i, item in enumerate(r.get(ver, f"{ROOT}.verification", "tiktok", "list", default=[]) or []):
@@ -450,7 +353,7 @@ def _verification(r: _Reader, app: dict) -> list[Verification]:
     return out
 
 
-def _history(r: _Reader, app: dict) -> list[Change]:
+def _history(r: FieldReader, app: dict) -> list[Change]:
     out = []
     for i, item in enumerate(r.get(app, ROOT, "history", "list", default=[]) or []):
         path = f"{ROOT}.history[{i}]"

@@ -5,7 +5,7 @@ import re
 
 from callback.checks import Finding, Target, fail, note, register, warn
 from callback.checks.addresses import is_loopback
-from callback.facts import EMAIL
+from callback.fields import EMAIL
 
 CHECKS: list = []
 check = register(CHECKS, "facts")
