@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
-import fcntl
 import logging
 import mmap
 import re
