@@ -46,7 +46,7 @@ class RateLimit:
     is reused once its hits are older than the window.
     """
 
-    PROBES = 16  # slots tried per key; when all hold live hits, the one idle longest is reused
+    PROBES = 16  # slots tried per key; when all hold live hits, one is reused (see _find)
 
     def __init__(self, limit: int, window: float = 60.0):
         self.limit, self.window = limit, window
@@ -78,17 +78,18 @@ class RateLimit:
 
     def _find(self, wanted: int, now: float) -> tuple[int, list[float]]:
         """Return the slot index for a key hash and its hits (none when the slot is new to it)."""
-        start, reuse, idle_since = wanted % self._slots, None, None
+        start, reuse, least = wanted % self._slots, None, None
         for i in range(self.PROBES):
             index = (start + i) % self._slots
             found, *hits = self._slot.unpack_from(self._memory, index * self._slot.size)
             if found == wanted:
                 return index, hits
-            last = max(hits) if found else NEVER
-            if last <= now - self.window:  # empty, or every hit has left the window
-                last = NEVER
-            if idle_since is None or last < idle_since:
-                reuse, idle_since = index, last
+            live = [t for t in hits if t > now - self.window] if found else []
+            # Reuse what forgets least: an empty or expired slot, else the fewest live hits, oldest first.
+            # A client held at its limit (whose denied tries add no hits) is the last to be forgotten.
+            cost = (len(live), max(live, default=NEVER))
+            if least is None or cost < least:
+                reuse, least = index, cost
         return reuse, [NEVER] * self.limit
 
 
