@@ -15,8 +15,8 @@ class EventLog:
     """Webhook receipts in `webhooks.jsonl`, deduplicated by event id across processes.
 
     A writer appends its line under the log's lock and fsyncs the file after releasing it, so no
-    writer's disk wait holds up another's append; the filesystem folds fsyncs that overlap into one
-    journal commit. No writer returns before its own line is on disk.
+    writer's disk wait holds up another's append (a journaling filesystem also folds overlapping fsyncs
+    into one commit). No writer returns before its own line is on disk.
     """
 
     def __init__(self, data_dir: str | Path):
