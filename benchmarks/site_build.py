@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 from callback.audit import external, find_external, page_resources  # noqa: E402
-from callback.build import build_site  # noqa: E402
+from callback.site.build import build_site  # noqa: E402
 from callback.facts import load_facts  # noqa: E402
 from callback.checks.browser import ARGS  # noqa: E402
 from callback.site import render_pages  # noqa: E402

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from callback.files import private_dir, write_atomic  # noqa: E402
-from callback.store import TokenStore  # noqa: E402
+from callback.data.files import private_dir, write_atomic  # noqa: E402
+from callback.data.tokens import TokenStore  # noqa: E402
 from callback.tokens import fresh_token  # noqa: E402
 
 BIN = Path(sys.executable).parent

@@ -1,28 +1,24 @@
-"""Fresh tokens for the operator's uploader: `fresh_token()` in Python, `greenlight token` on the command line."""
+"""Fresh tokens for the operator's uploader: `fresh_token()` in Python, `greenlight token` on the command line.
+
+An entry point above the layers: it joins the token store (data) with the refresh call (platform).
+"""
 from __future__ import annotations
 
 import logging
 import time
 
-from callback.config import load_settings
+from callback.data.accounts import pick
+from callback.data.store import ReconnectNeeded, TokenBackend
+from callback.data.tokens import TokenStore
 from callback.facts import FactsError, load_facts
-from callback.store import ReconnectNeeded, TokenStore
-from callback.tiktok import PlatformError, TikTok
+from callback.facts.settings import load_settings
+from callback.platform.tiktok import PlatformError, TikTok
 
 log = logging.getLogger("greenlight.tokens")
 DAY = 86400
 
 
-class AccountError(LookupError):
-    """No account, or no single account, matches what the caller asked for."""
-
-
-def settings_for(overrides: dict | None = None) -> dict:
-    """Return service settings (defaults → environment/.env → overrides), as the service would see them."""
-    return load_settings(overrides)
-
-
-def open_store(settings: dict) -> TokenStore:
+def open_store(settings: dict) -> TokenBackend:
     """Open the token store the settings point at."""
     return TokenStore(settings["DATA_DIR"], settings.get("ENCRYPTION_KEY") or None)
 
@@ -33,22 +29,6 @@ def connect_url(settings: dict) -> str:
         return load_facts(settings["FACTS_FILE"]).connect_url
     except FactsError:
         return "the service's /connect/tiktok page"
-
-
-def pick(store: TokenStore, ref: str | None = None) -> dict:
-    """Return the account named by `ref` (display name or open_id), or the only one when `ref` is None."""
-    if ref:
-        account = store.find(ref)
-        if account is None:
-            raise AccountError(f"no connected account is named {ref!r} (see `greenlight tokens list`)")
-        return account
-    accounts = store.list()
-    if not accounts:
-        raise AccountError("no TikTok account is connected yet")
-    if len(accounts) > 1:
-        names = ", ".join(a.get("display_name") or a["open_id"] for a in accounts)
-        raise AccountError(f"{len(accounts)} accounts are connected ({names}): choose one with --account")
-    return accounts[0]
 
 
 def refresher(settings: dict):
@@ -68,17 +48,7 @@ def refresher(settings: dict):
     return refresh
 
 
-def refresh_warning(account: dict, settings: dict, now: float | None = None) -> str | None:
-    """Return a warning when the account's refresh token itself expires within REFRESH_WARN_DAYS."""
-    left = account.get("refresh_expires_at", 0) - (time.time() if now is None else now)
-    if account.get("needs_reconnect") or left > settings["REFRESH_WARN_DAYS"] * DAY:
-        return None
-    name = account.get("display_name") or account["open_id"]
-    return (f"the refresh token of {name} expires in {max(left, 0) / DAY:.1f} days: reconnect at "
-            f"{connect_url(settings)} before then, or the uploader stops working")
-
-
-def fresh_account(store: TokenStore, open_id: str, settings: dict, margin: float | None = None) -> dict:
+def fresh_account(store: TokenBackend, open_id: str, settings: dict, margin: float | None = None) -> dict:
     """Return the account with an access token valid for `margin` seconds (REFRESH_MARGIN by default)."""
     margin = settings["REFRESH_MARGIN"] if margin is None else margin
     return store.refresh(open_id, refresher(settings), margin=margin)
@@ -90,13 +60,23 @@ def fresh_token(account: str | None = None, settings: dict | None = None) -> str
     `account` is a display name or open_id (optional when one account is connected); `settings`
     override the environment. Raises AccountError, ReconnectNeeded, PlatformError or StoreError.
     """
-    settings = settings_for(settings)
+    settings = load_settings(settings)
     store = open_store(settings)
     acc = fresh_account(store, pick(store, account)["open_id"], settings)
     store.update(acc["open_id"], last_used_at=time.time())  # retention counts days since last use
     if warning := refresh_warning(acc, settings):
         log.warning(warning)
     return acc["access_token"]
+
+
+def refresh_warning(account: dict, settings: dict, now: float | None = None) -> str | None:
+    """Return a warning when the account's refresh token itself expires within REFRESH_WARN_DAYS."""
+    left = account.get("refresh_expires_at", 0) - (time.time() if now is None else now)
+    if account.get("needs_reconnect") or left > settings["REFRESH_WARN_DAYS"] * DAY:
+        return None
+    name = account.get("display_name") or account["open_id"]
+    return (f"the refresh token of {name} expires in {max(left, 0) / DAY:.1f} days: reconnect at "
+            f"{connect_url(settings)} before then, or the uploader stops working")
 
 
 def status(account: dict, settings: dict, now: float | None = None) -> str:
@@ -120,20 +100,3 @@ def until(ts: float, now: float | None = None) -> str:
     text = (f"{amount / DAY:.0f} d" if amount >= 2 * DAY else f"{amount / 3600:.0f} h" if amount >= 7200
             else f"{amount / 60:.0f} min")
     return f"in {text}" if delta >= 0 else f"{text} ago"
-
-
-def export_env(account: dict, path: str) -> list[str]:
-    """Write the account's token variables into a .env file (0600), keeping its other lines; return the keys."""
-    from pathlib import Path
-
-    from callback.files import write_atomic
-
-    values = {"TIKTOK_ACCESS_TOKEN": account["access_token"], "TIKTOK_REFRESH_TOKEN": account["refresh_token"],
-              "TIKTOK_OPEN_ID": account["open_id"], "TIKTOK_EXPIRES_AT": str(int(account["expires_at"]))}
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        lines = []
-    kept = [line for line in lines if line.strip().removeprefix("export ").partition("=")[0].strip() not in values]
-    write_atomic(path, "\n".join(kept + [f"{k}={v}" for k, v in values.items()]) + "\n")
-    return list(values)

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from callback.build import build_site
+from callback.site.build import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {"repo": None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from callback.checks.browser import link_visibility
-from callback.static import serve_directory
+from callback.site.static import serve_directory
 from conftest import ROOT
 from fixtures.check.sites import HERE, build_site, messages, run, target
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from callback.demo import start_demo
+from callback.cli.demo import start_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from callback.config import ConfigError, load_settings
+from callback.facts.settings import ConfigError, load_settings
 
 
 def test_environment_settings_are_read_and_typed():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from callback.records import Records
+from callback.data.records import Records
 
 pytestmark = pytest.mark.browser
 

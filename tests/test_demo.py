@@ -13,8 +13,9 @@ import requests
 from click.testing import CliRunner
 
 from callback.cli import cli
-from callback.demo import start_demo
-from callback.store import TokenStore
+from callback.cli.demo import start_demo
+from callback.data.accounts import pick
+from callback.data.tokens import TokenStore
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -54,7 +55,7 @@ def test_demo_points_the_site_at_the_local_service(demo):
 
 
 def test_instructions_name_every_step(demo):
-    from callback.demo import instructions
+    from callback.cli.demo import instructions
     text = instructions(demo)
     assert demo.site.url in text and "greenlight token" in text and str(demo.data_dir) in text
     assert "TIKTOK_CLIENT_SECRET=demo-client-secret" in demo.token_command()
@@ -108,7 +109,7 @@ def test_browser_clicks_through_the_demo(demo, browser, tmp_path):
         shutil.copytree(tmp_path, shots, dirs_exist_ok=True)
     out = greenlight_token(demo)
     assert out.returncode == 0 and out.stdout.strip().startswith("act.")
-    last_used = TokenStore(demo.data_dir).find("Sandbox Creator")["last_used_at"]
+    last_used = pick(TokenStore(demo.data_dir), "Sandbox Creator")["last_used_at"]
     assert time.time() - last_used < 60
 
 

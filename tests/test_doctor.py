@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from callback.cli import cli
-from callback.doctor import diagnose, explain_creator_info
+from callback.cli.doctor import diagnose, explain_creator_info
 
 
 def doctor_settings(live) -> dict:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from site_support import EXAMPLES, ROOT, build
 
-from callback.build import SiteError
+from callback.site.build import SiteError
 from callback.cli import cli
 from callback.facts import SCOPES, FactsError, load_facts
 

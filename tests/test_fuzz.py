@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from callback.signatures import sign_meta, sign_tiktok
+from callback.platform.signatures import sign_meta, sign_tiktok
 
 KEY, SECRET, META = "sbawtestclientkey", "test-client-secret-0123456789", "test-meta-app-secret"
 EVENTS = ["authorization.removed", "post.publish.complete", "post.publish.failed", "video.publish.completed",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from callback.records import Records
+from callback.data.records import Records
 
 META_SECRET = "test-meta-app-secret"
 USER_ID = "10229384756"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from callback import create_app
-from callback.config import ConfigError, load_settings
-from callback.oauth import redirect_mismatch, redirect_uri_problems
+from callback.facts.settings import ConfigError, load_settings
+from callback.platform.redirects import redirect_mismatch, redirect_uri_problems
 
 WEB = "https://callback.clipwise.example/callback/tiktok"
 FACTS = str(Path(__file__).resolve().parent.parent / "mkdocs.yml")

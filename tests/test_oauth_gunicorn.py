@@ -70,7 +70,7 @@ def test_gunicorn_serves_the_connect_flow_and_logs_no_code_or_token(service_env,
     assert '"GET /callback/tiktok HTTP/1.1" 303' in log  # the access log is on, without the query string
     access = [line for line in log.splitlines() if '"GET /' in line]
     assert access and not any("127.0.0.1" in line for line in access)  # nor the client's address
-    from callback.store import TokenStore
+    from callback.data.tokens import TokenStore
     (acc,) = TokenStore(env["GREENLIGHT_DATA_DIR"]).list()
     for secret in (code, acc["access_token"], acc["refresh_token"], env["TIKTOK_CLIENT_SECRET"],
                    env["GREENLIGHT_SECRET_KEY"]):

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from callback import create_app
-from callback.redaction import MASK, redact
+from callback.platform.redaction import MASK, redact
 from callback.sandbox.server import BackgroundServer
 from callback.tokens import fresh_token
 

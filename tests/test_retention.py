@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from callback.cli import cli
 from callback.facts import load_facts
-from callback.records import Records
-from callback.retention import plan, purge
-from callback.store import TokenStore
+from callback.data.records import Records
+from callback.data.retention import plan, purge
+from callback.data.tokens import TokenStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400
@@ -76,12 +76,12 @@ def test_purge_applies_every_retention_fact(app_config, stores, sandbox):
     facts = load_facts(ROOT / "mkdocs.yml")
     assert (facts.retention.tokens_unused_days, facts.retention.records_days,
             facts.retention.deletion_receipts_days) == (90, 30, 365)
-    from callback.deletion import platform_revoke
+    from callback.platform.tiktok import revoker
 
     settings = {"TIKTOK_CLIENT_KEY": sandbox.client.key, "TIKTOK_CLIENT_SECRET": sandbox.client.secret,
                 "TIKTOK_AUTH_BASE": sandbox.url, "TIKTOK_API_BASE": sandbox.url, "HTTP_TIMEOUT": 2,
                 "HTTP_RETRIES": 1, "HTTP_BACKOFF": 0.01}
-    purge(facts, store, recs, now=NOW, revoke=platform_revoke(settings))
+    purge(facts, store, recs, now=NOW, revoke=revoker(settings))
 
     assert sorted(a["open_id"] for a in store.list()) == ["connected-10-days-ago",
                                                           "connected-long-ago-refreshed-often",
@@ -123,7 +123,7 @@ def test_revoke_failure_still_deletes_locally(app_config, stores):
 
 def test_a_changed_fact_changes_the_policy_and_the_purge_together(app_config, stores, facts_file):
     """The promise and the code read the same number: change it once, both move."""
-    from callback.site import render_page
+    from callback.site.render import render_page
 
     store, recs, _ = stores
     source = (ROOT / "docs" / "privacy.md").read_text()
@@ -187,7 +187,7 @@ def test_deploy_units_run_the_purge_daily():
 def test_the_service_purges_daily_by_itself(sandbox_config, sandbox):
     """Without the timer the promise still holds: a request to a service whose last purge is old starts one."""
     from callback import create_app
-    from callback.retention import start_background_purge
+    from callback.service.scheduler import start_background_purge
 
     app = create_app({**sandbox_config, "PURGE_INTERVAL_HOURS": 24})
     store = app.extensions["greenlight"]["store"]

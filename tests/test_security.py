@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callback.security import RateLimit
+from callback.service.limits import RateLimit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def test_csp_allows_exactly_the_inline_styles_in_use(client):
     allowed = csp_of(r)["style-src"]
     nonce = re.search(r'<style nonce="([^"]+)">', page).group(1)
     assert f"'nonce-{nonce}'" in allowed
-    base = (ROOT / "callback" / "templates" / "base.html").read_text()
+    base = (ROOT / "callback" / "service" / "templates" / "base.html").read_text()
     for css in re.findall(r"<style>(.*?)</style>", base, re.S):
         digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in allowed
@@ -137,18 +137,18 @@ def test_crashes_show_no_trace_and_no_secret(app, app_config):
         assert secret not in body and "Traceback" not in body and "RuntimeError" not in body
 
 
-def test_rate_limit_window():
-    limit = RateLimit(2, window=60)
+def test_rate_limit_window(tmp_path):
+    limit = RateLimit(2, tmp_path / "limit", window=60)
     assert limit.allow("a", now=0) and limit.allow("a", now=1)
     assert not limit.allow("a", now=2) and limit.allow("b", now=2)
     assert not limit.allow("a", now=59.9) and limit.allow("a", now=60.5)
     assert limit.allow("a", now=61.5) and not limit.allow("a", now=62)  # a sliding window, not a fixed one
 
 
-def test_rate_limit_is_shared_by_processes_forked_after_it():
+def test_rate_limit_is_shared_by_processes_forked_after_it(tmp_path):
     import os
 
-    limit = RateLimit(5)
+    limit = RateLimit(5, tmp_path / "limit")
     children = []
     for _ in range(3):  # like gunicorn's workers, forked after the app (and its limits) were built
         pid = os.fork()
@@ -160,8 +160,8 @@ def test_rate_limit_is_shared_by_processes_forked_after_it():
     assert not limit.allow("198.51.100.4") and limit.allow("203.0.113.9")
 
 
-def test_rate_limit_keeps_counting_a_client_among_many_others():
-    limit = RateLimit(2)
+def test_rate_limit_keeps_counting_a_client_among_many_others(tmp_path):
+    limit = RateLimit(2, tmp_path / "limit")
     for i in range(5000):  # far more clients than slots: idle ones make way, the busy one is still counted
         limit.allow(f"10.0.{i // 256}.{i % 256}", now=i * 0.001)
         if i % 100 == 0:

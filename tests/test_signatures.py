@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from callback.signatures import (ForgedSignature, InvalidSignature, MalformedSignature, MissingSignature,
+from callback.platform.signatures import (ForgedSignature, InvalidSignature, MalformedSignature, MissingSignature,
                                  StaleSignature, UnsupportedAlgorithm, parse_meta, sign_meta, sign_tiktok,
                                  verify_tiktok)
 

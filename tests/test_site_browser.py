@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from site_support import built
 
-from callback.static import serve_directory
+from callback.site.static import serve_directory
 
 WIDTHS = [(1280, 800), (390, 844)]
 

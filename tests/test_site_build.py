@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 import pytest
 from site_support import EXAMPLES, ROOT, article, build, built, footer, hrefs, read, text
 
-from callback.build import SiteError
+from callback.site.build import SiteError
 from callback.facts import load_facts
 
 SITES = ["repo", "creator", "studio"]

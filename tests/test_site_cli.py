@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 from site_support import ROOT, article, build, project, read, text
 
-from callback.build import SiteError
+from callback.site.build import SiteError
 from callback.cli import cli
 
 

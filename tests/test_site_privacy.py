@@ -6,8 +6,8 @@ import re
 import pytest
 from site_support import ROOT, build, built, project, read
 
-from callback.audit import external, find_external, find_secrets, page_resources, secret_values
-from callback.build import SiteError, build_site
+from callback.site.audit import external, find_external, find_secrets, page_resources, secret_values
+from callback.site.build import SiteError, build_site
 
 SITES = ["repo", "creator", "studio"]
 FAKE_TOKEN = "act.1a2B3c4D5e6F7g8H9i0JkLmNoPqRsT!*"

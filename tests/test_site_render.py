@@ -8,10 +8,11 @@ import shutil
 import pytest
 from site_support import EXAMPLES, ROOT, build
 
-from callback.build import SiteError
-from callback.facts import Change, load_facts
-from callback.history import freeze, snapshots, stale, versions
-from callback.site import TemplateError, cell, render_pages
+from callback.site.build import SiteError
+from callback.facts import load_facts
+from callback.facts.model import Change
+from callback.site.history import freeze, snapshots, stale, versions
+from callback.site.render import TemplateError, cell, render_pages
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +135,7 @@ def test_missing_required_page_fails_the_build(tmp_path):
 
 
 def test_https_promise_follows_where_the_service_runs(facts_file):
-    from callback.inventory import security_measures
+    from callback.site.inventory import security_measures
 
     web = " ".join(security_measures(load_facts(ROOT / "mkdocs.yml")))
     desktop = " ".join(security_measures(load_facts(facts_file(urls__service="http://127.0.0.1:5000",

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callback.store import ReconnectNeeded, StoreError, TokenStore, apply_tokens, new_key
+from callback.data.store import ReconnectNeeded, StoreError, apply_tokens, new_key
+from callback.data.tokens import TokenStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -166,7 +167,7 @@ def test_any_sequence_of_changes_reads_back(tmp_path_factory, ops, compact_every
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from callback.store import TokenStore
+    from callback.data.tokens import TokenStore
     store = TokenStore(sys.argv[1], compact_every=int(sys.argv[2]))
     i = int(sys.argv[3])
     while True:
@@ -209,7 +210,7 @@ def test_kill_9_during_writes_leaves_a_valid_loadable_store(tmp_path):
 
 CONCURRENT = textwrap.dedent("""
     import sys
-    from callback.store import TokenStore
+    from callback.data.tokens import TokenStore
     store, me = TokenStore(sys.argv[1], compact_every=7), sys.argv[2]
     for j in range(40):
         store.put({"open_id": "-000p%s-%d" % (me, j), "n": j})

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from callback.store import ReconnectNeeded, TokenStore
-from callback.tiktok import PlatformError, TikTok
-from callback.tokens import AccountError, fresh_token
+from callback.data.store import ReconnectNeeded
+from callback.data.tokens import TokenStore
+from callback.platform.tiktok import PlatformError, TikTok
+from callback.data.accounts import AccountError
+from callback.tokens import fresh_token
 
 ROOT = Path(__file__).resolve().parent.parent
 

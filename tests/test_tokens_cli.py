@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from callback.cli import cli
-from callback.store import TokenStore
+from callback.data.tokens import TokenStore
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from callback.records import Records
+from callback.data.records import Records
 from callback.sandbox.webhooks import signature, webhook_body
-from callback.store import TokenStore
+from callback.data.tokens import TokenStore
 
 OPEN_ID = "-000AnnaExampleOpenId4242"
 ACCOUNT = {"open_id": OPEN_ID, "display_name": "Anna Example", "union_id": "u.anna0123456789",
@@ -167,7 +167,7 @@ def test_duplicate_removal_erases_once(client, app_config, recs, app):
 
 def test_unfinished_removal_is_finished_on_redelivery(client, app_config, recs, app):
     """A crash after recording but before erasing: TikTok's retry must still erase."""
-    from callback.webhooks import event_id, parse_event
+    from callback.platform.events import event_id, parse_event
 
     app.extensions["greenlight"]["store"].put(dict(ACCOUNT))
     ts = int(time.time())
@@ -207,7 +207,9 @@ def test_authorization_removed_leaves_no_trace_but_the_receipt(client, app_confi
         post(client, app_config, event, content={"publish_id": "v_pub_anna", "post_id": "7300000000000000001"},
              create_time=1700000000 + i)
     post(client, app_config, "post.publish.complete", user="-000OtherUser0000000", content={"publish_id": "v_other"})
-    recs.deletions.add(source="form", username="Anna Example", email="anna@example.org")
+    # Typed by anyone, so unproven: the signed event for OPEN_ID must not close it (the operator reviews it).
+    typed = recs.deletions.add(source="form", username="Anna Example", email="anna@example.org")
+    named = recs.deletions.add(source="form", open_id=OPEN_ID)  # names the erased account itself
     data = everything(app_config["DATA_DIR"])
     assert OPEN_ID in data and "Anna Example" in data and "anna@example.org" in data  # the test can fail
 
@@ -215,8 +217,8 @@ def test_authorization_removed_leaves_no_trace_but_the_receipt(client, app_confi
     assert r.status_code == 200
 
     data = everything(app_config["DATA_DIR"])
-    for identifier in (OPEN_ID, "Anna Example", "anna@example.org", ACCOUNT["union_id"], ACCOUNT["access_token"],
-                       ACCOUNT["refresh_token"], "anna.jpeg", "v_pub_anna", "7300000000000000001"):
+    for identifier in (OPEN_ID, ACCOUNT["union_id"], ACCOUNT["access_token"], ACCOUNT["refresh_token"],
+                       "anna.jpeg", "v_pub_anna", "7300000000000000001"):
         assert identifier not in data, identifier
     assert store.get(OPEN_ID) is None
     assert store.get("-000OtherUser0000000")["display_name"] == "Other Person"  # nobody else is touched
@@ -225,8 +227,9 @@ def test_authorization_removed_leaves_no_trace_but_the_receipt(client, app_confi
     assert subject in data and len(subject) == 64
     receipts = [r for r in recs.deletions.all() if r["source"] == "tiktok"]
     assert len(receipts) == 1 and receipts[0]["status"] == "completed" and receipts[0]["subject"] == subject
-    form = [r for r in recs.deletions.all() if r["source"] == "form"]
-    assert form[0]["status"] == "completed" and "email" not in form[0] and "username" not in form[0]
+    closed = recs.deletions.get(named["code"])
+    assert closed["status"] == "completed" and "open_id" not in closed
+    assert recs.deletions.get(typed["code"]) == typed  # still waiting, untouched
 
 
 def test_posts_command_shows_the_latest_status(client, app_config, app):

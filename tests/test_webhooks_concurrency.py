@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callback.receipts import EventLog
+from callback.data.receipts import EventLog
 
 pytestmark = pytest.mark.slow
 

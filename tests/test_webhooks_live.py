@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from callback.records import Records
+from callback.data.records import Records
 from callback.sandbox.webhooks import send_webhook
 
 

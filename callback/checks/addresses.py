@@ -1,22 +1,11 @@
-"""URL questions the checks ask: is it loopback, is it the same host, is it the same page."""
+"""URL questions the checks ask: is it the same host, is it the same page."""
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit, urlunsplit
 
+from callback.facts.addresses import is_loopback
 
-def is_loopback(url: str) -> bool:
-    """True for http(s) URLs on this machine (localhost, 127.0.0.0/8, ::1)."""
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+__all__ = ["is_loopback", "origin", "same_page"]
 
 
 def origin(url: str) -> str:

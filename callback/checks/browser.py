@@ -6,7 +6,7 @@ import concurrent.futures
 import os
 import shutil
 
-from callback.checks import Finding, Skip, Target, fail, note, register
+from callback.checks.model import Finding, Skip, Target, fail, note, register
 from callback.checks.addresses import origin
 
 CHECKS: list = []

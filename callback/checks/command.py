@@ -7,7 +7,7 @@ import click
 
 from callback.checks import Check, Finding, Result, Target, fail, format_json, format_report, ok, run_all
 from callback.checks.pages import open_site
-from callback.config import load_settings
+from callback.facts.settings import load_settings
 from callback.facts import FactsError, load_facts, read_config
 
 

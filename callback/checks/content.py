@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from callback.checks import Finding, Skip, Target, fail, note, register
+from callback.checks.model import Finding, Skip, Target, fail, note, register
 from callback.checks.html import Document
 from callback.checks.site import PAGES, REBUILD, loaded_pages, page
 
@@ -13,7 +13,7 @@ check = register(CHECKS, "site")
 
 def date_forms(day) -> list[str]:
     """Return the ways a page may print the effective date."""
-    from callback.site import longdate
+    from callback.facts.dates import longdate
 
     return [longdate(day), day.isoformat(), f"{day:%B} {day.day}, {day.year}", f"{day.day:02d} {day:%B %Y}"]
 

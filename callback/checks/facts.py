@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
-from callback.checks import Finding, Target, fail, note, register, warn
+from callback.checks.model import Finding, Target, fail, note, register, warn
 from callback.checks.addresses import is_loopback
-from callback.fields import EMAIL
+from callback.facts.addresses import EMAIL
 
 CHECKS: list = []
 check = register(CHECKS, "facts")
@@ -72,7 +72,7 @@ def _https_or_demo(t: Target, url: str, what: str, fix: str) -> Finding | None:
 
 @check("facts.redirects", "Redirect URIs follow TikTok's rules and equal what the service serves")
 def redirects(t: Target) -> list[Finding]:
-    from callback.redirects import (configured_redirect_uri, redirect_mismatch, redirect_uri_problems,
+    from callback.platform.redirects import (configured_redirect_uri, redirect_mismatch, redirect_uri_problems,
                                     served_redirect_uri)
 
     kind = t.facts.app_type

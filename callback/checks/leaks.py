@@ -5,9 +5,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from callback.audit import find_secrets, secret_values
-from callback.checks import Finding, Target, fail, note
-from callback.config import ENVIRONMENT, SECRETS
+from callback.site.audit import find_secrets, secret_values
+from callback.checks.model import Finding, Target, fail, note
+from callback.facts.settings import ENVIRONMENT, SECRETS
 
 FIX = "remove it from docs/ or mkdocs.yml, rotate the secret in the developer portal, then rebuild and redeploy"
 

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from callback.checks.addresses import origin
-from callback.static import serve_directory
+from callback.site.static import serve_directory
 
 TIMEOUT = (5, 15)  # connect, read: a review site that takes longer is broken anyway
 MAX_BYTES = 5 * 1024 * 1024
@@ -132,7 +132,7 @@ class RemoteSite(Site):
 
     def walk(self) -> Iterator[tuple[str, Response]]:
         """Crawl the site from its landing page (same host only, at most CRAWL_LIMIT resources)."""
-        from callback.audit import css_urls, page_resources
+        from callback.site.audit import css_urls, page_resources
         from callback.checks.html import parse
 
         todo, seen = [""], set()

@@ -5,10 +5,10 @@ import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from callback.checks import Finding, Skip, Target, fail, note, register, warn
+from callback.checks.model import Finding, Skip, Target, fail, note, register, warn
 from callback.checks.addresses import is_loopback, origin
 from callback.checks.pages import fetch
-from callback.signatures import sign_tiktok
+from callback.platform.signatures import sign_tiktok
 
 CHECKS: list = []
 check = register(CHECKS, "service")

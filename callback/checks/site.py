@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from callback.checks import Finding, Skip, Target, fail, note, register, warn
+from callback.checks.model import Finding, Skip, Target, fail, note, register, warn
 from callback.checks.addresses import is_loopback, origin
 from callback.checks.html import Document, parse
 from callback.checks.pages import Response
@@ -117,14 +117,14 @@ def verification(t: Target) -> list[Finding]:
 
 def _offsite(url: str, page_url: str, site_origin: str) -> bool:
     """True when a loaded URL, resolved against its page, is served by another host."""
-    from callback.audit import external
+    from callback.site.audit import external
 
     return external(url) and origin(urljoin(page_url, url.strip())) != site_origin
 
 
 @check("site.external", "No page loads anything from another host")
 def external_resources(t: Target) -> list[Finding]:
-    from callback.audit import css_urls, page_resources
+    from callback.site.audit import css_urls, page_resources
 
     # A local build is judged as if served at the facts' site URL (absolute links to it are local).
     site_origin = origin(t.facts.site_url if t.site.local else t.site.label)

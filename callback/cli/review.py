@@ -1,0 +1,161 @@
+"""`greenlight review-kit`: what the developer portals ask for, written out from the facts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from callback.facts import Facts, FactsError, load_facts, read_config
+from callback.site.render import cell
+
+META_DELETION_PATH = "/meta/data-deletion"  # callback/service/meta.py's route
+
+# Where a user meets each scope in a Greenlight-style app; reviewers look for exactly that screen.
+WHERE = {
+    "user.info.basic": "right after connecting: the connected account's display name and avatar, "
+                       "shown again on the publish screen",
+    "user.info.profile": "beside the connected account: its profile link and verified badge",
+    "user.info.stats": "the account overview: follower, following, like and video counts",
+    "video.list": "the list of the user's own TikTok videos inside the app",
+    "video.upload": "the 'Send to TikTok inbox' action; the draft then appears in the TikTok app's inbox",
+    "video.publish": "the 'Post to TikTok' screen (Direct Post) with the privacy, interaction and "
+                     "disclosure settings",
+}
+
+
+def pages(facts: Facts, config: dict) -> dict[str, str]:
+    """Return the public URLs of the four review pages."""
+    from callback.checks.site import PAGES, page_url
+
+    return {key: page_url(facts.site_url, config, key) for key in PAGES}
+
+
+def _bullets(items) -> list[str]:
+    return [f"- {item}" for item in items]
+
+
+def products(facts: Facts) -> list[str]:
+    """Explain each product to add in the portal and what it is used for."""
+    scopes = set(facts.tiktok_scopes)
+    out = ["### TikTok: Login Kit", "",
+           f"Lets a creator connect their TikTok account to {facts.name}. The browser goes to TikTok's consent "
+           f"page (with state and PKCE), comes back to the redirect URI, and {facts.name} exchanges the code for "
+           "tokens kept in the operator's own token file.", ""]
+    out += ["Redirect URI(s):", "", *_bullets(f"`{u}`" for u in facts.redirect_uris), ""]
+    if scopes & {"video.publish", "video.upload"}:
+        kinds = [k for k, s in (("Direct Post (post to the profile)", "video.publish"),
+                                ("upload to the creator's inbox as a draft", "video.upload")) if s in scopes]
+        out += ["### TikTok: Content Posting API", "",
+                f"Publishes the videos the creator chose: {' and '.join(kinds)}."
+                + (" Turn on **Direct Post** in the product's settings." if "video.publish" in scopes else ""), ""]
+    if "video.list" in scopes or {"user.info.profile", "user.info.stats"} & scopes:
+        out += ["### TikTok: Display API", "", "Reads the profile details and videos named in the scopes below.", ""]
+    if facts.platform("youtube"):
+        out += ["### Google: YouTube Data API v3 (Google Cloud console, OAuth consent screen)", "",
+                "Uploads to the creator's channel. On the consent screen give the homepage and privacy policy "
+                "below (same verified domain) and the YouTube scopes listed under Scopes. The generated policy "
+                "states the YouTube API Services use and the Limited Use commitment Google looks for.", ""]
+    if facts.platform("meta"):
+        out += ["### Meta: Facebook Login and Instagram / Pages publishing (App Dashboard)", "",
+                "Publishes to the creator's Page or Instagram account. In Settings > Basic paste the privacy "
+                f"and terms URLs and the data-deletion callback `{facts.service_url}{META_DELETION_PATH}`.", ""]
+    return out
+
+
+def scopes_table(facts: Facts) -> list[str]:
+    """Return one table row per requested scope: why, and where the user sees it."""
+    out = ["| Platform | Scope | Why the app needs it | Where the user sees it |", "| --- | --- | --- | --- |"]
+    for plat in facts.platforms:
+        for s in plat.scopes:
+            where = WHERE.get(s.name, f"the {plat.name} publishing screen of {facts.name}")
+            out.append(f"| {plat.name} | `{s.name}` | {cell(s.why)} | {where} |")
+    return out
+
+
+def urls(facts: Facts, config: dict) -> list[str]:
+    """Return the URLs to paste into the TikTok developer portal."""
+    p = pages(facts, config)
+    rows = [("Website URL", p["landing"]), ("Terms of Service URL", p["terms"]), ("Privacy Policy URL", p["privacy"]),
+            *(("Redirect URI", u) for u in facts.redirect_uris), ("Webhook callback URL", facts.webhook_url),
+            ("Data-deletion page (for your records)", p["deletion"])]
+    out = ["| Portal field | Paste |", "| --- | --- |", *(f"| {k} | `{v}` |" for k, v in rows)]
+    if facts.verification:
+        out += ["", "URL properties (domain or URL-prefix verification): the site serves these files, byte-exact:", ""]
+        for v in facts.verification:
+            at = f"{facts.site_url}/{v.prefix + '/' if v.prefix else ''}{v.filename}"
+            out.append(f"- `{at}` containing `{v.content}`")
+    return out
+
+
+def demo_video(facts: Facts, config: dict) -> list[str]:
+    """Return the demo-video checklist, in the order reviewers expect to see it."""
+    p, scopes, name = pages(facts, config), set(facts.tiktok_scopes), facts.name
+    steps = [f"Open the website {p['landing']} in a desktop browser with the address bar visible; scroll so the "
+             "description, the scopes and the Privacy Policy and Terms links show without opening a menu.",
+             f"Open the Privacy Policy and the Terms of Service from those links ({p['privacy']}, {p['terms']}).",
+             f"Start the connection from {facts.connect_url}: TikTok's consent page shows the app name {name!r} "
+             "and every scope requested (use an account that has not authorized the app yet, so consent shows).",
+             "Authorize, and show the connected account's display name and avatar back in the app (user.info.basic)."]
+    if "video.publish" in scopes:
+        steps += [
+            "Open the post screen: the creator's nickname comes from a fresh creator_info query made for this post.",
+            "Privacy: a choice from creator_info's privacy_level_options with **no default**; the creator picks one.",
+            "Comment, Duet and Stitch toggles are **off** by default, and greyed out when creator_info says "
+            "they are disabled for this account; the video respects max_video_post_duration_sec.",
+            "Commercial content disclosure: the toggle is off by default; turning it on offers **Your Brand** and "
+            "**Branded Content**, both unchecked; Branded Content cannot be private (the private option is "
+            "disabled, or switched away from, with an explanation).",
+            "Before the publish button, the consent line reads \"By posting, you agree to TikTok's Music Usage "
+            "Confirmation\" (and \"... Branded Content Policy\" when Branded Content is chosen).",
+            "Show the preview of the video and its editable title, then publish only after the creator's tap.",
+            "Show the processing status until it completes (status fetch or the post.publish.* webhook)."]
+    if "video.upload" in scopes:
+        steps.append("Send a video to the inbox, then show the draft notification in the TikTok app.")
+    steps += [f"Show the data-deletion page ({p['deletion']}) and the deletion form at {facts.deletion_url}.",
+              "Disconnect the app in TikTok's settings and show the account gone from the app "
+              "(the authorization.removed webhook deleted its data)."]
+    out = [f"{i}. {s}" for i, s in enumerate(steps, 1)]
+    out += ["", "Until the app passes TikTok's audit, every Direct Post is limited to `SELF_ONLY` and a few "
+            "creators a day: make the demo account private, or record with the inbox upload."]
+    return out
+
+
+def review_kit(facts: Facts, config: dict) -> str:
+    """Render the whole review kit as Markdown."""
+    p = pages(facts, config)
+    lines = [f"# {facts.name}: app review kit", "",
+             f"Generated from the facts (policies effective {facts.effective_date:%Y-%m-%d}). Run "
+             "`greenlight check --site <site URL> --service <service URL>` before submitting.", ""]
+    if facts.draft:
+        lines += ["> **Draft facts.** These facts say `draft: true`: finish them before you submit anything.", ""]
+    lines += ["## App details", "", f"- App name: **{facts.name}**", f"- Website: {p['landing']}",
+              f"- Platform: {'Web' if facts.app_type == 'web' else 'Desktop'}", "",
+              "Short description:", "", f"> {facts.summary}", "", "Description:", "",
+              *(f"> {line}" if line else ">" for line in facts.description.strip().splitlines()), "",
+              "## Products", "", *products(facts), "## Scopes", "", *scopes_table(facts), "",
+              "## URLs to paste", "", *urls(facts, config), "",
+              "## Demo video checklist", "", *demo_video(facts, config), ""]
+    return "\n".join(lines)
+
+
+@click.command("review-kit")
+@click.option("--output", "-o", default="review-kit.md", show_default=True, type=click.Path(dir_okay=False),
+              help="Markdown file to write the kit to.")
+@click.pass_context
+def review_kit_command(ctx: click.Context, output: str) -> None:
+    """Print and save what the developer portals ask for.
+
+    Descriptions, products, scopes and where users see them, the URLs to paste, and the demo-video
+    checklist, all from the facts.
+    """
+    path = ctx.find_root().obj["facts_path"]
+    try:
+        text = review_kit(load_facts(path), read_config(path))
+    except FactsError as exc:
+        raise click.ClickException("the facts file is invalid:\n" + str(exc)) from None
+    click.echo(text)
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"could not write {output}: {exc.strerror}") from None
+    click.echo(f"Wrote {output}", err=True)

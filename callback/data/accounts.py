@@ -1,0 +1,53 @@
+"""Finding stored accounts by what people call them, and handing their tokens to an uploader's .env."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from callback.data.files import write_atomic
+from callback.data.store import TokenBackend
+
+
+class AccountError(LookupError):
+    """No account, or no single account, matches what the caller asked for."""
+
+
+def named(accounts: list[dict], name: str) -> list[dict]:
+    """Return the accounts whose display name or username is `name` (case-insensitive)."""
+    want = name.casefold()
+    return [a for a in accounts if want and want in
+            ((a.get("display_name") or "").casefold(), (a.get("username") or "").casefold())]
+
+
+def pick(store: TokenBackend, ref: str | None = None) -> dict:
+    """Return the account named by `ref` (open_id or display name), or the only one when `ref` is None.
+
+    A display name is not unique: when several accounts share it, refuse and list their open_ids.
+    """
+    accounts = store.list()
+    if ref:
+        exact = [a for a in accounts if a["open_id"] == ref] or named(accounts, ref)
+        if not exact:
+            raise AccountError(f"no connected account is named {ref!r} (see `greenlight tokens list`)")
+        if len(exact) > 1:
+            raise AccountError(f"{len(exact)} connected accounts are named {ref!r} (open_ids "
+                               f"{', '.join(a['open_id'] for a in exact)}): name one by its open_id")
+        return exact[0]
+    if not accounts:
+        raise AccountError("no TikTok account is connected yet")
+    if len(accounts) > 1:
+        names = ", ".join(a.get("display_name") or a["open_id"] for a in accounts)
+        raise AccountError(f"{len(accounts)} accounts are connected ({names}): choose one with --account")
+    return accounts[0]
+
+
+def export_env(account: dict, path: str | Path) -> list[str]:
+    """Write the account's token variables into a .env file (0600), keeping its other lines; return the keys."""
+    values = {"TIKTOK_ACCESS_TOKEN": account["access_token"], "TIKTOK_REFRESH_TOKEN": account["refresh_token"],
+              "TIKTOK_OPEN_ID": account["open_id"], "TIKTOK_EXPIRES_AT": str(int(account["expires_at"]))}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    kept = [line for line in lines if line.strip().removeprefix("export ").partition("=")[0].strip() not in values]
+    write_atomic(path, "\n".join(kept + [f"{k}={v}" for k, v in values.items()]) + "\n")
+    return list(values)

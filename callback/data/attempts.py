@@ -1,0 +1,78 @@
+"""One-time connect attempts: the OAuth `state` and PKCE verifier, kept server-side until the redirect returns.
+
+Each attempt is a small 0600 file named by a hash of its state, in `<data dir>/connect/`, so every gunicorn
+worker sees it. Finishing an attempt renames the file: exactly one request can win, and a replayed state
+finds the tombstone and is refused. Files hold no personal data and are swept after twice the TTL.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import time
+from pathlib import Path
+
+from callback.data.files import private_dir, read_json, write_json
+
+USED = ".used"
+
+
+class AttemptError(ValueError):
+    """A state that cannot finish a connect attempt; `reason` is expired, replayed or unknown."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"connect attempt {reason}")
+
+
+class Attempts:
+    """Begin and finish connect attempts stored under a data directory."""
+
+    def __init__(self, data_dir: str | Path, ttl: float = 600, now=time.time):
+        self.dir = private_dir(Path(data_dir) / "connect")
+        self.ttl, self.now = float(ttl), now
+
+    def _path(self, state: str) -> Path:
+        return self.dir / hashlib.sha256(state.encode()).hexdigest()
+
+    def begin(self, verifier: str, **details) -> str:
+        """Record a new attempt (its PKCE verifier and details such as purpose); return its state."""
+        self.sweep()
+        state = secrets.token_urlsafe(32)
+        write_json(self._path(state), {"verifier": verifier, "expires": self.now() + self.ttl, **details})
+        return state
+
+    def status(self, state: str) -> str:
+        """Return pending, used or unknown, without changing anything."""
+        path = self._path(state)
+        if path.exists():
+            return "pending"
+        return "used" if path.with_suffix(USED).exists() else "unknown"
+
+    def finish(self, state: str) -> dict:
+        """Consume an attempt and return its record, or raise AttemptError (expired, replayed, unknown)."""
+        self.sweep()
+        path = self._path(state)
+        record = read_json(path, None)
+        try:
+            os.rename(path, path.with_suffix(USED))  # atomic: of two concurrent returns only one wins
+        except FileNotFoundError:
+            raise AttemptError("replayed" if path.with_suffix(USED).exists() else "unknown") from None
+        # The tombstone only needs to exist; drop the verifier from disk now it has done its job.
+        write_json(path.with_suffix(USED), {"used": self.now()})
+        if record is None:
+            raise AttemptError("unknown")
+        if record["expires"] <= self.now():
+            raise AttemptError("expired")
+        return record
+
+    def sweep(self) -> int:
+        """Delete attempts and tombstones older than twice the TTL; return how many went."""
+        cutoff, gone = time.time() - 2 * self.ttl, 0
+        for entry in os.scandir(self.dir):
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    gone += 1
+        return gone

@@ -1,0 +1,63 @@
+"""Erasing a user everywhere: tokens, webhook receipts and deletion requests, keeping one hashed receipt."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from callback.data.deletions import identifier
+from callback.data.records import Records, mentions
+from callback.data.store import TokenBackend
+
+log = logging.getLogger("greenlight.erasure")
+
+
+def erase_user(open_id: str, *, store: TokenBackend, recs: Records, source: str, reason: str = "",
+               code: str | None = None, revoke: Callable[[dict], None] | None = None,
+               now: float | None = None) -> dict:
+    """Remove every record naming this account from every store, keeping one hashed receipt; say what went.
+
+    `open_id` must be proven (by a sign-in, the operator's approval or a signed platform event); `code`
+    is the deletion request it was proven for, closed with it. With `revoke`, a stored account's tokens
+    are revoked at the platform first; a failure there is logged and the local deletion goes ahead (the
+    promise is about what we keep).
+    """
+    now = time.time() if now is None else now
+    account = store.get(open_id) if open_id else None
+    revoked = None
+    if account and revoke is not None and account.get("access_token"):
+        try:
+            revoke(account)
+            revoked = True
+        except Exception as exc:  # the platform unreachable or refusing: delete locally all the same
+            revoked = False
+            log.warning("could not revoke the tokens at TikTok before erasing (%s); deleting them locally anyway",
+                        type(exc).__name__)
+    tokens = store.delete(open_id) if account else False  # delete() also drops the account's journal lines
+    request = recs.deletions.get(code) if code else None
+    subject = recs.subject(open_id or (identifier(request) if request else ""))
+    events = recs.events.rewrite(lambda r: _anonymous(r) if open_id and mentions(r, open_id) else r)
+    requests = recs.deletions.erase(open_id, code=code, subject=subject, now=now, note=reason)
+    if code is None:
+        code = recs.deletions.add(now=now, source=source, status="completed", closed_at=now, subject=subject,
+                                  note=reason)["code"]
+    log.info("erased account %s (%s): tokens %s, %d webhook receipts, %d deletion requests; receipt %s",
+             subject[:16], source, "deleted" if tokens else "none", events, requests, code)
+    return {"subject": subject, "tokens": tokens, "revoked": revoked, "events": events, "requests": requests,
+            "code": code}
+
+
+def _anonymous(receipt: dict) -> dict:
+    """Keep only what lets a redelivery be recognised (the event's hash, name and time), naming nobody."""
+    return {"id": receipt["id"], "at": receipt["at"], "event": receipt["event"], "erased": True,
+            "done": receipt.get("done", True)}
+
+
+def due_at(req: dict, hours: int) -> float:
+    """When the answer to a request is due, by the promise in the facts."""
+    return req["received_at"] + hours * 3600
+
+
+def overdue(reqs: list[dict], hours: int, now: float) -> list[dict]:
+    """Return the requests still waiting past the promised answer time."""
+    return [r for r in reqs if r["status"] == "received" and due_at(r, hours) < now]

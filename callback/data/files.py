@@ -1,0 +1,125 @@
+"""Durable file primitives: private directories, the one inter-process lock, atomic writes, JSON."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create `path` (mode 0700) if needed and tighten its mode; return it."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+class LockTimeout(TimeoutError):
+    """Raised when a lock is still held by another thread or process after the caller's bound."""
+
+
+class FileLock:
+    """An exclusive lock on `<path>.lock` across threads and processes (gunicorn workers, cron, the CLI).
+
+    flock excludes other open files, not other threads, and a forked worker shares its parent's open
+    files: so a mutex guards the threads, and each process opens the lock file for itself.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = f"{path}.lock"
+        self._mutex = threading.Lock()
+        self._fd, self._pid = -1, 0
+
+    @contextlib.contextmanager
+    def held(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the lock; with `timeout` (0: do not wait) raise LockTimeout rather than wait longer."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._mutex.acquire(timeout=-1 if timeout is None else timeout):
+            raise LockTimeout(self.path)
+        try:
+            if self._pid != os.getpid():
+                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            _flock(self._fd, deadline, self.path)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._mutex.release()
+
+
+def _flock(fd: int, deadline: float | None, name: str) -> None:
+    """Take flock on fd, polling until `deadline` (flock itself has no timeout)."""
+    if deadline is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    pause = 0.002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise LockTimeout(name) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+
+def locked(path: str | Path, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
+    """Hold a one-off FileLock on `<path>.lock` (see FileLock)."""
+    return FileLock(path).held(timeout)
+
+
+def fsync_dir(path: str | Path) -> None:
+    """Make a rename or a new file in this directory durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Replace `path` with `text` so readers see the old or the new file, never a torn one (mode 0600)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def append_at(fd: int, data: bytes, offset: int, size: int | None = None) -> int:
+    """Write `data` at `offset`, the end of the last complete line, cutting first any torn line a killed
+    writer left there (`size`: the file's known size; None when unknown); return the new end."""
+    if size is None or size > offset:
+        os.ftruncate(fd, offset)
+    os.pwrite(fd, data, offset)
+    return offset + len(data)
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Atomically write `data` as pretty JSON."""
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: str | Path, default: Any) -> Any:
+    """Read JSON from `path`, or return `default` when the file does not exist."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return default

@@ -1,0 +1,136 @@
+"""Webhook receipts in `webhooks.jsonl`: one fsync'd line per accepted event, deduplicated across processes."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+from callback.data.files import FileLock, append_at, fsync_dir, private_dir, write_atomic
+
+
+class EventLog:
+    """Webhook receipts in `webhooks.jsonl`, deduplicated by event id across processes.
+
+    A writer appends its line under the log's lock and fsyncs the file after releasing it, so no
+    writer's disk wait holds up another's append (a journaling filesystem also folds overlapping fsyncs
+    into one commit). No writer returns before its own line is on disk.
+    """
+
+    def __init__(self, data_dir: str | Path):
+        self.path = private_dir(data_dir) / "webhooks.jsonl"
+        self._lock = FileLock(self.path)
+        self._seen: dict[str, bool] = {}  # event id -> processed
+        self._fd: int | None = None  # read/write handle on the file _seen describes
+        self._offset = 0  # end of the last complete line read or written
+        self._size = 0  # file size at the last _sync (more than _offset: a torn line to cut)
+
+    def add(self, receipt: dict) -> str:
+        """Record a receipt durably unless its id is known; return "new", "pending" (not done) or "done"."""
+        line = _encode(receipt)  # before taking the lock, which every worker's writers share
+        # A duplicate waits for the disk too: the first delivery's line may still be on its way there.
+        with self._durably():
+            state = self._sync().get(receipt["id"])
+            if state is None:
+                self._append(line)
+                self._seen[receipt["id"]] = bool(receipt.get("done"))
+        return "new" if state is None else "done" if state else "pending"
+
+    def mark_done(self, event_id: str) -> None:
+        """Note durably that an event's side effects are complete, so a redelivery is not processed again."""
+        line = _encode({"done": event_id})
+        with self._durably():
+            self._sync()
+            self._append(line)
+            self._seen[event_id] = True
+
+    def receipts(self) -> list[dict]:
+        """Return every receipt, oldest first, with `done` folded in."""
+        with self._lock.held():
+            lines = self._read()
+        done = {line["done"] for line in lines if "done" in line and "id" not in line}
+        return [{**r, "done": bool(r.get("done")) or r["id"] in done} for r in lines if "id" in r]
+
+    def rewrite(self, keep) -> int:
+        """Replace each receipt with keep(receipt) (None drops it) in one atomic rewrite; return how many changed."""
+        with self._lock.held():
+            lines, out, changed = self._read(), [], 0
+            dropped = set()
+            for line in lines:
+                if "id" not in line:
+                    if line["done"] not in dropped:
+                        out.append(line)
+                    continue
+                new = keep(line)
+                changed += new != line
+                if new is None:
+                    dropped.add(line["id"])
+                else:
+                    out.append(new)
+            if changed:
+                # A writer still fsyncing the old file (see _durably) makes its line durable there too.
+                write_atomic(self.path, "".join(_encode(x).decode() for x in out))
+                self._reopen()
+            return changed
+
+    @contextlib.contextmanager
+    def _durably(self):
+        """Hold the lock for a write; after releasing it, return only once the log is on disk.
+
+        The fsync runs outside the lock on a handle taken inside it, so it covers this writer's line
+        even if a rewrite replaces the file meanwhile (the new file was fsync'd before it replaced this one).
+        """
+        with self._lock.held():
+            yield
+            fd = os.dup(self._fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _append(self, data: bytes) -> None:
+        """Write one line after the last complete one (call with the lock held, after _sync)."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fsync_dir(self.path.parent)  # the new file's name must survive a crash too
+        self._offset = self._size = append_at(self._fd, data, self._offset, self._size)
+
+    def _read(self) -> list[dict]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        return [json.loads(x) for x in text.splitlines(keepends=True) if x.endswith("\n")]
+
+    def _sync(self) -> dict[str, bool]:
+        """Bring the id index up to date with the file, reading only lines added since last time."""
+        st = os.fstat(self._fd) if self._fd is not None else None
+        if st is None or st.st_nlink == 0:
+            # Holding the indexed file open pins its inode, so a rewritten file (a new inode) is
+            # always noticed here: st_nlink drops to 0 once the old one is replaced.
+            self._reopen()
+            st = os.fstat(self._fd) if self._fd is not None else None
+        size = self._size = st.st_size if st else 0
+        if size > self._offset and self._fd is not None:
+            chunk = os.pread(self._fd, size - self._offset, self._offset)
+            end = chunk.rfind(b"\n") + 1  # a torn last line (crash mid-append) is ignored
+            for raw in chunk[:end].splitlines():
+                item = json.loads(raw)
+                if "id" in item:
+                    self._seen[item["id"]] = self._seen.get(item["id"], False) or bool(item.get("done"))
+                else:
+                    self._seen[item["done"]] = True
+            self._offset += end
+        return self._seen
+
+    def _reopen(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+        self._seen, self._offset, self._size, self._fd = {}, 0, 0, None
+        with contextlib.suppress(FileNotFoundError):
+            self._fd = os.open(self.path, os.O_RDWR)
+
+
+def _encode(item: dict) -> bytes:
+    """One compact JSON line."""
+    return (json.dumps(item, separators=(",", ":")) + "\n").encode()

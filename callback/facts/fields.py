@@ -1,0 +1,101 @@
+"""Typed reading of a parsed YAML mapping: one clear message per bad key, naming its full path."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from callback.facts.addresses import EMAIL, URL, is_loopback
+
+
+class FieldReader:
+    """Walk a parsed mapping, collecting one clear message per bad key."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, path: str, message: str, value: Any = None, show: bool = True) -> None:
+        got = f", got {_show(value)}" if show else ""
+        self.problems.append(f"{path}: {message}{got}")
+
+    def get(self, data: dict, path: str, key: str, kind: str, default: Any = ..., **rules: Any) -> Any:
+        """Read data[key] as `kind` ('str', 'text', 'int', 'bool', 'date', 'email', 'url', 'list', 'map')."""
+        full = f"{path}.{key}"
+        if not isinstance(data, dict) or key not in data or data[key] is None:
+            if default is ...:
+                self.fail(full, f"is required ({_KINDS[kind]})", show=False)
+                return None
+            return default
+        value = data[key]
+        check = getattr(self, "_" + kind)
+        return check(full, value, **rules)
+
+    def _str(self, path: str, value: Any, max_len: int = 200) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            return self.fail(path, "must be a non-empty string", value)
+        if len(value) > max_len:
+            return self.fail(path, f"must be at most {max_len} characters, got {len(value)}", show=False)
+        return value.strip()
+
+    def _text(self, path: str, value: Any) -> str | None:
+        return self._str(path, value, max_len=5000)
+
+    def _int(self, path: str, value: Any, low: int = 1, high: int = 100000) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            word = "a positive integer" if low == 1 else f"an integer from {low} to {high}"
+            return self.fail(path, f"must be {word}", value)
+        if not low <= value <= high:
+            return self.fail(path, f"must be from {low} to {high}", value)
+        return value
+
+    def _bool(self, path: str, value: Any) -> bool | None:
+        if not isinstance(value, bool):
+            return self.fail(path, "must be true or false", value)
+        return value
+
+    def _date(self, path: str, value: Any) -> dt.date | None:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            return self.fail(path, "must be a date written YYYY-MM-DD", value)
+
+    def _email(self, path: str, value: Any) -> str | None:
+        if not isinstance(value, str) or not EMAIL.match(value.strip()):
+            return self.fail(path, "must be an email address", value)
+        return value.strip()
+
+    def _url(self, path: str, value: Any, https: bool = True, strip: bool = True) -> str | None:
+        if not isinstance(value, str) or not URL.match(value):
+            return self.fail(path, "must be an absolute URL (no spaces, quotes or brackets)", value)
+        if https and not value.startswith("https://") and not is_loopback(value):
+            return self.fail(path, "must start with https:// (app review needs https)", value)
+        return value.rstrip("/") if strip else value  # a redirect URI must match the portal's byte for byte
+
+    def _list(self, path: str, value: Any) -> list | None:
+        if not isinstance(value, list):
+            return self.fail(path, "must be a list", value)
+        return value
+
+    def _map(self, path: str, value: Any) -> dict | None:
+        if not isinstance(value, dict):
+            return self.fail(path, "must be a mapping of keys to values", value)
+        return value
+
+
+_KINDS = {
+    "str": "a non-empty string", "text": "a non-empty string", "int": "a positive integer",
+    "bool": "true or false", "date": "a date written YYYY-MM-DD", "email": "an email address",
+    "url": "an absolute https URL", "list": "a list", "map": "a mapping",
+}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + (value if len(value) < 60 else value[:57] + "...") + '"'
+    if isinstance(value, (dict, list)):
+        return "a " + ("mapping" if isinstance(value, dict) else "list")
+    return repr(value)

@@ -1,0 +1,1 @@
+"""The callback service: the Flask factory (app.py), one blueprint per noun, security, limits, the scheduler."""

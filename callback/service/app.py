@@ -1,0 +1,56 @@
+"""The callback service's app factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+
+from callback.data.attempts import Attempts
+from callback.data.records import Records
+from callback.data.tokens import TokenStore
+from callback.facts import FactsError, load_facts
+from callback.facts.settings import SECRETS, ConfigError, load_settings, require
+from callback.platform import redaction
+from callback.service import deletion, health, meta, oauth, scheduler, security, webhooks
+
+log = logging.getLogger("greenlight")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the service from settings (defaults → environment/.env → test_config)."""
+    app = Flask(__name__)
+    app.config.update(load_settings(test_config))
+    try:
+        facts = load_facts(app.config["FACTS_FILE"])
+    except FactsError as exc:
+        raise ConfigError(f"the facts file is invalid:\n{exc}") from None
+    require(app.config, facts)
+    if not app.config["SECRET_KEY"]:
+        import secrets  # demo and tests only: real deployments must set GREENLIGHT_SECRET_KEY
+
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    redaction.install(app.config.get(k, "") for k in SECRETS)
+    # The connect flow's state lives in the session: keep its cookie away from scripts and other sites.
+    cookie = {"SESSION_COOKIE_SAMESITE": "Lax", "SESSION_COOKIE_SECURE": facts.service_url.startswith("https://")}
+    app.config.update({k: v for k, v in cookie.items() if k not in (test_config or {})})
+    app.context_processor(lambda: {"facts": facts})
+    app.register_error_handler(500, _server_error)
+    data_dir = app.config["DATA_DIR"]
+    app.extensions["greenlight"] = {
+        "facts": facts,
+        "store": TokenStore(data_dir, app.config["ENCRYPTION_KEY"] or None),
+        "records": Records(data_dir),
+        "attempts": Attempts(data_dir, app.config["STATE_TTL"]),
+    }
+    # Blueprints, one per noun; each module's init_app adds its routes and hooks.
+    for module in (security, health, oauth, webhooks, deletion, meta, scheduler):
+        module.init_app(app)
+    return app
+
+
+def _server_error(exc):
+    """Answer an unexpected failure with a plain page: never a traceback, token or secret."""
+    log.error("unexpected error on a request", exc_info=getattr(exc, "original_exception", None) or exc)
+    return render_template("error.html", title="Something went wrong",
+                           message="The service hit an unexpected error and could not finish your request.",
+                           advice="Try again in a minute. If it keeps happening, tell the operator."), 500

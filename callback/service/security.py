@@ -1,0 +1,146 @@
+"""Security basics on every response: strict headers, cookie flags, CSRF, safe error pages."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, render_template, request, session
+from flask import abort as flask_abort
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+log = logging.getLogger("greenlight.security")
+API_PREFIXES = ("/webhooks/", "/meta/", "/healthz")
+PAGES = {  # status -> (title, what a person should do next)
+    400: ("That request could not be used", "Something in it was missing or not valid. Go back and try again."),
+    403: ("Not allowed", "You are not allowed to do that."),
+    404: ("Page not found", "Check the address, or start again from the home page."),
+    405: ("Not allowed here", "This address does not accept that kind of request."),
+    413: ("That was too large", "What you sent is larger than this service accepts. Shorten it and try again."),
+    429: ("Too many requests", "Please wait a minute, then try again."),
+    500: ("Something went wrong on our side", "Nothing you did caused this. Please try again in a few minutes."),
+}
+CSRF_MESSAGE = ("This form has expired or was sent from another site, so nothing was done. "
+                "Go back, reload the page and send the form again.")
+
+
+def csrf_token() -> str:
+    """Return this session's CSRF token, creating it on first use (put it in a hidden field)."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def check_csrf() -> None:
+    """Abort with 400 unless the posted `csrf_token` matches the session's."""
+    sent, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        flask_abort(400, description=CSRF_MESSAGE)
+
+
+def is_api() -> bool:
+    """Tell whether this request is for a machine (JSON errors) rather than a person (HTML pages)."""
+    return request.path.startswith(API_PREFIXES)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _policy(app: Flask) -> str:
+    """Build the Content-Security-Policy; `{nonce}` is filled in per response."""
+    auth = _origin(app.config.get("TIKTOK_AUTH_BASE", ""))
+    # Avatars come from TikTok's CDN over https; the local sandbox serves them over plain http.
+    img = ["'self'", "https:", "data:"] + sorted(
+        {o for o in (auth, _origin(app.config.get("TIKTOK_API_BASE", ""))) if o.startswith("http:")})
+    style = ["'self'", "'nonce-{nonce}'", *_inline_style_hashes(app)]
+    return (f"default-src 'self'; img-src {' '.join(img)}; style-src {' '.join(style)}; "
+            "script-src 'self' 'nonce-{nonce}'; object-src 'none'; frame-ancestors 'none'; "
+            f"form-action 'self' {auth}".rstrip() + "; base-uri 'none'")
+
+
+def _headers(response):
+    h, ext = response.headers, current_app.extensions["greenlight"]
+    if "csp" not in ext:  # built on first use: blueprints register their templates after this module
+        ext["csp"] = _policy(current_app)
+    h.setdefault("Content-Security-Policy", ext["csp"].replace("{nonce}", _nonce()))
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "no-referrer")  # status URLs carry confirmation codes
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    if request.is_secure:
+        h.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if not response.cache_control.to_header():
+        response.cache_control.no_store = True  # pages carry codes, tokens and status: keep them out of caches
+    return response
+
+
+def _nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _error(exc: HTTPException):
+    """Answer an HTTP error as JSON for machines and as a friendly page for people; never a trace."""
+    code = exc.code or 500
+    title, advice = PAGES.get(code, (exc.name, "Please go back and try again."))
+    # Our own abort() calls carry a message written for people; werkzeug's defaults do not.
+    own = exc.description and exc.description != type(exc).description
+    message = exc.description if own else advice
+    keep = {k: v for k, v in exc.get_headers() if k in ("Allow", "Retry-After")}
+    if code == 429:
+        keep.setdefault("Retry-After", "60")
+    if is_api():
+        return {"error": exc.name.lower().replace(" ", "_"), "message": message}, code, keep
+    page = render_template("error.html", title=title, message=message, advice=advice if own else "")
+    return page, code, keep
+
+
+def _crash_handler(previous):
+    """Answer a crash as JSON on API routes; elsewhere keep the service's own error page."""
+
+    def crash(exc):
+        # Flask has already logged the traceback; nobody sees any detail of it.
+        if is_api() or previous is None:
+            return {"error": "internal_server_error", "message": PAGES[500][1]}, 500
+        return previous(exc)
+
+    return crash
+
+
+def _inline_style_hashes(app: Flask) -> list[str]:
+    """Hash the static inline <style> blocks of the templates, so the CSP allows exactly those."""
+    hashes = set()
+    for name in app.jinja_env.list_templates():
+        try:
+            source = app.jinja_env.loader.get_source(app.jinja_env, name)[0]
+        except Exception:  # an unreadable template is not ours to judge here
+            continue
+        for css in re.findall(r"<style>(.*?)</style>", source, re.S):
+            if "{{" not in css and "{%" not in css:
+                digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+                hashes.add(f"'sha256-{digest}'")
+    return sorted(hashes)
+
+
+def init_app(app: Flask) -> None:
+    """Install headers, cookie flags, the body size limit and error handlers on the service."""
+    # The app factory decides Secure (https service URL, or a test override); these two hold everywhere.
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:  # behind a reverse proxy: trust its X-Forwarded-For/-Proto, so limits and HSTS see the client
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.after_request(_headers)
+    app.context_processor(lambda: {"csrf_token": csrf_token, "csp_nonce": _nonce})
+    previous = app.error_handler_spec.get(None, {}).get(500, {}).get(InternalServerError)
+    app.register_error_handler(HTTPException, _error)
+    app.register_error_handler(500, _crash_handler(previous))

@@ -1,0 +1,73 @@
+"""TikTok webhooks: verify the signature, record the event durably and once, then act on it."""
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, Flask, current_app, request
+
+from callback.data.erasure import erase_user
+from callback.data.posts import PUBLISH_STATUS
+from callback.data.records import Records
+from callback.data.store import TokenBackend
+from callback.platform.events import REMOVAL_REASONS, BadEvent, event_id, parse_event
+from callback.platform.signatures import InvalidSignature, verify_tiktok
+import callback.service.context as context
+
+log = logging.getLogger("greenlight.webhooks")
+bp = Blueprint("webhooks", __name__)
+
+
+def handle(event: dict, store: TokenBackend, recs: Records, *, now: float, eid: str | None = None) -> str:
+    """Record an event durably, act on it unless it was already handled; return "ok" or "duplicate".
+
+    `eid` is event_id(event) when the caller already has it.
+    """
+    eid, name, user = eid or event_id(event), event["event"], event["user_openid"]
+    if name == "authorization.removed":
+        reason = event["content"].get("reason")
+        words = REMOVAL_REASONS.get(reason, REMOVAL_REASONS[0]) if isinstance(reason, int) else REMOVAL_REASONS[0]
+        subject = recs.subject(user)
+        # The receipt names the account only by its salted hash: it is the record that survives the erasure.
+        state = recs.events.add({"id": eid, "at": now, "event": name, "create_time": event["create_time"],
+                                 "subject": subject, "content": {"reason": reason}, "done": False})
+        if state == "done":
+            return "duplicate"
+        log.warning("authorization removed for account %s: %s (reason %s); erasing its data",
+                    subject[:16], words, reason)
+        erase_user(user, store=store, recs=recs, source="tiktok", reason=f"TikTok: {words}", now=now)
+        recs.events.mark_done(eid)
+        return "ok"
+    state = recs.events.add({"id": eid, "at": now, "event": name, "create_time": event["create_time"],
+                             "user": user, "content": event["content"], "done": True})
+    if state != "new":
+        return "duplicate"
+    if name not in PUBLISH_STATUS:
+        log.info("recorded webhook event %r, which Greenlight does not act on", name[:80])
+    return "ok"
+
+
+@bp.post("/webhooks/tiktok")
+def tiktok():
+    """Receive one TikTok event: 401 unless signed, 400 unless well-formed, 200 once on disk."""
+    config = current_app.config
+    body = request.get_data(cache=False)
+    try:
+        verify_tiktok(body, request.headers.get("TikTok-Signature"), secret=config["TIKTOK_CLIENT_SECRET"],
+                      tolerance=int(config["WEBHOOK_TOLERANCE"]), now=time.time())
+    except InvalidSignature as exc:
+        log.warning("rejected a webhook: %s", exc.reason)
+        return {"error": "invalid_signature", "message": exc.reason}, 401
+    try:
+        event = parse_event(body, client_key=config["TIKTOK_CLIENT_KEY"])
+    except BadEvent as exc:
+        log.warning("rejected a signed webhook: %s", exc)
+        return {"error": "bad_request", "message": str(exc)}, 400
+    # The event's id lets a sender (or a load test) match each 200 with the receipt on disk.
+    eid = event_id(event)
+    return {"status": handle(event, context.store(), context.records(), now=time.time(), eid=eid), "id": eid}
+
+
+def init_app(app: Flask) -> None:
+    """Register the webhook endpoint."""
+    app.register_blueprint(bp)

@@ -1,0 +1,108 @@
+"""Render the public site's pages from the facts: a pure function, no MkDocs involved."""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+import jinja2
+
+from callback.facts import Facts
+from callback.facts.dates import longdate
+from callback.site.history import is_archive, versions
+from callback.site.inventory import NEVER_DONE, NOT_COLLECTED, inventory, security_measures
+
+_MARKER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
+
+
+class TemplateError(ValueError):
+    """Raised when a page template uses an unknown marker or is not a valid template."""
+
+
+def cell(value: Any) -> str:
+    """Make a value safe inside a Markdown table cell."""
+    return str(value).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _count(unit: str):
+    return lambda n: f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+def context(facts: Facts, paths: Mapping[str, str] | list[str] = ()) -> dict[str, Any]:
+    """Return every name a page template may use; anything else is an unknown marker."""
+    return {
+        "app": facts,
+        "operator": facts.operator,
+        "retention": facts.retention,
+        "tiktok": facts.platform("tiktok"),
+        "youtube": facts.platform("youtube"),
+        "meta": facts.platform("meta"),
+        "inventory": inventory(facts),
+        "not_collected": NOT_COLLECTED,
+        "never_done": NEVER_DONE,
+        "security": security_measures(facts),
+        "versions": versions(facts, list(paths)),
+    }
+
+
+def _environment(sources: Mapping[str, str]) -> jinja2.Environment:
+    # The loader reports each page's own path as its file name, so errors can name the page and line.
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: (sources[name], name, lambda: True)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        # Block tags on lines of their own leave no blank lines, which would break Markdown tables.
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(longdate=longdate, cell=cell, days=_count("day"), hours=_count("hour"))
+    return env
+
+
+def _problem(path: str, source: str, exc: Exception) -> TemplateError:
+    """Describe a template failure by page, line and the marker at fault."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return TemplateError(f"{path}, line {exc.lineno}: {exc.message}")
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    text = source.splitlines()[line - 1] if line and line <= len(source.splitlines()) else ""
+    markers = _MARKER.findall(text)
+    found = _NAME.search(str(exc))
+    name = found and (found[1] or found[2])
+    marker = next((m for m in markers if name and name in m), markers[0] if markers else text.strip())
+    where = f", line {line}" if line else ""
+    kind = "unknown marker" if isinstance(exc, jinja2.UndefinedError) else "marker failed"
+    return TemplateError(f"{path}{where}: {kind} {marker} ({exc})")
+
+
+def render_page(path: str, source: str, facts: Facts, paths: list[str] | None = None) -> str:
+    """Render one page template against the facts."""
+    return render_pages(facts, {path: source}, paths=paths)[path]
+
+
+def render_pages(facts: Facts, sources: Mapping[str, str], paths: list[str] | None = None) -> dict[str, str]:
+    """Render every page (docs path -> Markdown with markers) and add the verification files.
+
+    Frozen snapshots under history/ pass through untouched. `paths` lists every docs path (for the
+    history page); it defaults to the keys of `sources`.
+    """
+    ctx = context(facts, list(sources) if paths is None else paths)
+    env = _environment(sources)
+    out: dict[str, str] = {}
+    for path, source in sources.items():
+        if is_archive(path):
+            out[path] = source
+            continue
+        try:
+            out[path] = env.get_template(path).render(ctx)
+        except jinja2.TemplateError as exc:
+            raise _problem(path, source, exc) from None
+    for ver in facts.verification:
+        out[ver.filename] = ver.content
+        if ver.prefix:
+            out[f"{ver.prefix}/{ver.filename}"] = ver.content
+    return out
