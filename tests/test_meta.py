@@ -84,3 +84,20 @@ def test_absent_when_meta_is_not_enabled(client, app_config):
     r = client.post("/meta/data-deletion", data={"signed_request": signed_request(payload())})
     assert r.status_code == 404 and r.is_json  # JSON for a machine's route
     assert not Path(app_config["DATA_DIR"], "deletions.json").exists()
+
+
+@pytest.mark.parametrize("age", [400 * 86400, 86400 + 60, -3600])
+def test_a_stale_or_future_signed_request_changes_nothing(meta_client, app_config, age):
+    before = snapshot(app_config["DATA_DIR"])
+    signed = signed_request(payload(issued_at=int(time.time()) - age))
+    r = meta_client.post("/meta/data-deletion", data={"signed_request": signed})
+    assert r.status_code == 400 and r.json["error"] == "stale_signed_request"
+    assert snapshot(app_config["DATA_DIR"]) == before
+
+
+def test_a_replayed_signed_request_is_the_same_request(meta_client, app_config):
+    signed = signed_request(payload())
+    answers = [meta_client.post("/meta/data-deletion", data={"signed_request": signed}).json for _ in range(5)]
+    assert len({a["confirmation_code"] for a in answers}) == 1
+    recs = Records(app_config["DATA_DIR"])
+    assert len([r for r in recs.deletions.all() if r["source"] == "meta"]) == 1

@@ -10,12 +10,14 @@ import contextlib
 import hashlib
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 
 from callback.data.files import private_dir, read_json, write_json
 
 USED = ".used"
+SWEEP_EVERY = 60.0  # seconds between directory scans, per process
 
 
 class AttemptError(ValueError):
@@ -26,19 +28,34 @@ class AttemptError(ValueError):
         super().__init__(f"connect attempt {reason}")
 
 
-class Attempts:
-    """Begin and finish connect attempts stored under a data directory."""
+class AttemptsFull(RuntimeError):
+    """Raised when as many connect attempts wait for their redirect as the service keeps at once."""
 
-    def __init__(self, data_dir: str | Path, ttl: float = 600, now=time.time):
+
+class Attempts:
+    """Begin and finish connect attempts stored under a data directory, with constant work per request.
+
+    Expired attempts are swept at most once a minute per process (one directory scan), which also
+    counts what is pending; past `max_pending` a new attempt is refused instead of filling the disk.
+    """
+
+    def __init__(self, data_dir: str | Path, ttl: float = 600, now=time.time, max_pending: int = 10_000):
         self.dir = private_dir(Path(data_dir) / "connect")
-        self.ttl, self.now = float(ttl), now
+        self.ttl, self.now, self.max_pending = float(ttl), now, int(max_pending)
+        self._mutex = threading.Lock()
+        self._next_sweep = 0.0
+        self._pending = 0  # as counted at the last sweep, plus the attempts this process began since
 
     def _path(self, state: str) -> Path:
         return self.dir / hashlib.sha256(state.encode()).hexdigest()
 
     def begin(self, verifier: str, **details) -> str:
         """Record a new attempt (its PKCE verifier and details such as purpose); return its state."""
-        self.sweep()
+        self._sweep_when_due()
+        with self._mutex:
+            if self._pending >= self.max_pending:
+                raise AttemptsFull(f"{self._pending} connect attempts are waiting")
+            self._pending += 1
         state = secrets.token_urlsafe(32)
         write_json(self._path(state), {"verifier": verifier, "expires": self.now() + self.ttl, **details})
         return state
@@ -52,7 +69,7 @@ class Attempts:
 
     def finish(self, state: str) -> dict:
         """Consume an attempt and return its record, or raise AttemptError (expired, replayed, unknown)."""
-        self.sweep()
+        self._sweep_when_due()
         path = self._path(state)
         record = read_json(path, None)
         try:
@@ -68,11 +85,23 @@ class Attempts:
         return record
 
     def sweep(self) -> int:
-        """Delete attempts and tombstones older than twice the TTL; return how many went."""
-        cutoff, gone = time.time() - 2 * self.ttl, 0
+        """Delete attempts and tombstones older than twice the TTL, count those left; return how many went."""
+        cutoff, gone, pending = time.time() - 2 * self.ttl, 0, 0
         for entry in os.scandir(self.dir):
             with contextlib.suppress(FileNotFoundError):
                 if entry.stat().st_mtime < cutoff:
                     os.unlink(entry.path)
                     gone += 1
+                elif not entry.name.endswith(USED) and not entry.name.startswith("."):
+                    pending += 1
+        with self._mutex:
+            self._pending = pending
         return gone
+
+    def _sweep_when_due(self) -> None:
+        with self._mutex:
+            due, now = False, time.monotonic()
+            if now >= self._next_sweep:
+                due, self._next_sweep = True, now + SWEEP_EVERY
+        if due:
+            self.sweep()

@@ -5,7 +5,7 @@ import secrets
 import time
 from pathlib import Path
 
-from callback.data.files import locked, private_dir, read_json, write_json
+from callback.data.files import locked, private_dir, read_json, sweep_temporary, write_json
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and retyped
 IDENTIFIERS = ("open_id", "username", "email", "meta_user_id")
@@ -17,16 +17,22 @@ class DeletionLog:
     def __init__(self, data_dir: str | Path):
         self.path = private_dir(data_dir) / "deletions.json"
 
-    def add(self, now: float | None = None, **fields) -> dict:
-        """Store a new request (status "received" unless given) under a fresh code; return it."""
+    def add(self, now: float | None = None, key: str | None = None, **fields) -> dict:
+        """Store a new request (status "received" unless given) under a fresh code; return it.
+
+        With `key` (a platform event's id, a signed request's hash) a second add returns the first request.
+        """
         now = time.time() if now is None else now
         with locked(self.path):
             doc = self._load()
+            same = [r for r in doc["requests"].values() if key and r.get("key") == key]
+            if same:
+                return same[0]
             code = new_code()
             while code in doc["requests"]:
                 code = new_code()
             req = {"code": code, "status": "received", "received_at": now,
-                   **{k: v for k, v in fields.items() if v not in (None, "")}}
+                   **{k: v for k, v in {**fields, "key": key}.items() if v not in (None, "")}}
             doc["requests"][code] = req
             write_json(self.path, doc)
         return req
@@ -66,6 +72,7 @@ class DeletionLog:
             changed = sum(new.get(c) != r for c, r in doc["requests"].items())
             if changed:
                 write_json(self.path, {"version": 1, "requests": new})
+            sweep_temporary(self.path.parent, self.path.name)
         return changed
 
     def erase(self, open_id: str, *, code: str | None, subject: str, now: float, note: str = "") -> int:
@@ -89,6 +96,7 @@ class DeletionLog:
                         r["note"] = note
             if hits:
                 write_json(self.path, doc)
+            sweep_temporary(self.path.parent, self.path.name)  # a killed writer's copy may name the person
         return len(hits)
 
     def _load(self) -> dict:

@@ -13,12 +13,13 @@ log = logging.getLogger("greenlight.erasure")
 
 
 def erase_user(open_id: str, *, store: TokenBackend, recs: Records, source: str, reason: str = "",
-               code: str | None = None, revoke: Callable[[dict], None] | None = None,
+               code: str | None = None, key: str | None = None, revoke: Callable[[dict], None] | None = None,
                now: float | None = None) -> dict:
     """Remove every record naming this account from every store, keeping one hashed receipt; say what went.
 
     `open_id` must be proven (by a sign-in, the operator's approval or a signed platform event); `code`
-    is the deletion request it was proven for, closed with it. With `revoke`, a stored account's tokens
+    is the deletion request it was proven for, closed with it; `key` makes the receipt of a retried
+    erasure (the same platform event) the same one. With `revoke`, a stored account's tokens
     are revoked at the platform first; a failure there is logged and the local deletion goes ahead (the
     promise is about what we keep).
     """
@@ -33,14 +34,15 @@ def erase_user(open_id: str, *, store: TokenBackend, recs: Records, source: str,
             revoked = False
             log.warning("could not revoke the tokens at TikTok before erasing (%s); deleting them locally anyway",
                         type(exc).__name__)
-    tokens = store.delete(open_id) if account else False  # delete() also drops the account's journal lines
+    tokens = store.delete(open_id) if open_id else False  # also drops journal lines and stray copies
     request = recs.deletions.get(code) if code else None
     subject = recs.subject(open_id or (identifier(request) if request else ""))
-    events = recs.events.rewrite(lambda r: _anonymous(r) if open_id and mentions(r, open_id) else r)
     requests = recs.deletions.erase(open_id, code=code, subject=subject, now=now, note=reason)
     if code is None:
-        code = recs.deletions.add(now=now, source=source, status="completed", closed_at=now, subject=subject,
-                                  note=reason)["code"]
+        code = recs.deletions.add(now=now, key=key, source=source, status="completed", closed_at=now,
+                                  subject=subject, note=reason)["code"]
+    # Last: a pending removal's receipt names its account until this rewrite, which marks the work done.
+    events = recs.events.rewrite(lambda r: _anonymous(r) if open_id and mentions(r, open_id) else r)
     log.info("erased account %s (%s): tokens %s, %d webhook receipts, %d deletion requests; receipt %s",
              subject[:16], source, "deleted" if tokens else "none", events, requests, code)
     return {"subject": subject, "tokens": tokens, "revoked": revoked, "events": events, "requests": requests,

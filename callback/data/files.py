@@ -112,6 +112,23 @@ def append_at(fd: int, data: bytes, offset: int, size: int | None = None) -> int
     return offset + len(data)
 
 
+STALE_TEMPORARY = 60.0  # seconds: a live write_atomic takes milliseconds; older copies were left by a crash
+
+
+def sweep_temporary(directory: str | Path, name: str = "*", older_than: float = 0.0) -> int:
+    """Delete the temporary copies write_atomic left for `name` in `directory` (a killed writer's); return how many.
+
+    Call with the lock that writers of `name` hold, or with `older_than` set so no live write is touched.
+    """
+    cutoff, gone = time.time() - older_than, 0
+    for path in Path(directory).rglob(f".{name}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if not older_than or path.stat().st_mtime < cutoff:
+                path.unlink()
+                gone += 1
+    return gone
+
+
 def write_json(path: str | Path, data: Any) -> None:
     """Atomically write `data` as pretty JSON."""
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")

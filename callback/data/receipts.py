@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from callback.data.files import FileLock, append_at, fsync_dir, private_dir, write_atomic
+from callback.data.files import FileLock, append_at, fsync_dir, private_dir, sweep_temporary, write_atomic
 
 
 class EventLog:
@@ -71,6 +71,7 @@ class EventLog:
                 # A writer still fsyncing the old file (see _durably) makes its line durable there too.
                 write_atomic(self.path, "".join(_encode(x).decode() for x in out))
                 self._reopen()
+            sweep_temporary(self.path.parent, self.path.name)  # a killed rewrite's copy may name erased users
             return changed
 
     @contextlib.contextmanager

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import time
@@ -10,10 +11,11 @@ from typing import Callable
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from callback.data.files import FileLock, append_at, fsync_dir, private_dir, write_atomic
+from callback.data.files import FileLock, append_at, fsync_dir, private_dir, sweep_temporary, write_atomic
 from callback.data.store import ReconnectNeeded, StoreError, apply_tokens
 
 SECRET_FIELDS = ("access_token", "refresh_token")
+REFRESH_STRIPES = 256  # refresh locks: accounts sharing one (1 in 256) wait for each other's refresh
 ENCRYPTED = "fernet:"
 
 
@@ -25,11 +27,13 @@ class TokenStore:
     changes, by an atomic rewrite (temp file, fsync, rename, fsync dir). Both files are 0600.
     """
 
-    def __init__(self, data_dir: str | Path, encryption_key: str | bytes | None = None, compact_every: int = 64):
+    def __init__(self, data_dir: str | Path, encryption_key: str | bytes | None = None, compact_every: int = 64,
+                 lock_timeout: float | None = None):
         self.dir = private_dir(data_dir)
         self.path = self.dir / "tokens.json"
         self.journal = self.dir / "tokens.journal"
         self._lock = FileLock(self.path)
+        self.lock_timeout = lock_timeout  # the service bounds its waits (LockTimeout); the CLI may wait
         self.compact_every = compact_every
         self._fernet = Fernet(encryption_key) if encryption_key else None
         self._snapshot_sig: tuple | None = None
@@ -41,26 +45,27 @@ class TokenStore:
 
     def get(self, open_id: str) -> dict | None:
         """Return one account with its tokens decrypted, or None."""
-        with self._lock.held():
+        with self._lock.held(self.lock_timeout):
             acc = self._load().get(open_id)
             return self._open(acc) if acc else None
 
     def list(self) -> list[dict]:
         """Return every account, tokens decrypted, ordered by display name."""
-        with self._lock.held():
+        with self._lock.held(self.lock_timeout):
             accounts = [self._open(a) for a in self._load().values()]
         return sorted(accounts, key=lambda a: (a.get("display_name") or "", a["open_id"]))
 
     def put(self, account: dict) -> None:
         """Insert or replace an account (keyed by its open_id)."""
-        with self._lock.held():
+        with self._lock.held(self.lock_timeout):
             self._load()
             self._write({"put": self._seal(account)})
 
     def delete(self, open_id: str) -> bool:
         """Remove an account and every journal line naming it; return whether it existed."""
-        with self._lock.held():
+        with self._lock.held(self.lock_timeout):
             if open_id not in self._load():
+                self._sweep()  # nothing stored, but a killed writer's copy may still hold the account
                 return False
             self._apply({"delete": open_id})
             self._compact()  # a deletion must not leave the account's old tokens in the journal
@@ -68,23 +73,23 @@ class TokenStore:
 
     def compact(self) -> None:
         """Fold the journal into tokens.json now (erasure uses it so no old line names a user)."""
-        with self._lock.held():
+        with self._lock.held(self.lock_timeout):
             self._load()
             self._compact()
 
     def refresh(self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300,
                 now: Callable[[], float] = time.time) -> dict:
-        """Return the account with an access token valid for `margin` seconds, refreshing under the lock.
+        """Return the account with an access token valid for `margin` seconds, refreshing it exactly once.
 
-        The lock is held across the HTTP call because refresh tokens rotate: two processes
-        refreshing at once would burn the account. The new refresh token is persisted before
-        the new access token is handed out.
+        Refresh tokens rotate, so two processes refreshing one account at once would burn it: a lock of
+        that account's own is held across the HTTP call. The store's lock is not, so a hung platform
+        stalls no other account and no request. The new refresh token is persisted before the new
+        access token is handed out; an account erased meanwhile stays erased (KeyError).
         """
-        with self._lock.held():
-            stored = self._load().get(open_id)
-            if stored is None:
+        with FileLock(self._stripe(open_id)).held():
+            acc = self.get(open_id)
+            if acc is None:
                 raise KeyError(open_id)
-            acc = self._open(stored)
             if acc.get("needs_reconnect"):
                 raise ReconnectNeeded(open_id, acc["needs_reconnect"])
             if acc.get("expires_at", 0) - margin > now():
@@ -92,24 +97,34 @@ class TokenStore:
             try:
                 if acc.get("refresh_expires_at", 0) <= now():
                     raise ReconnectNeeded(open_id, "the refresh token has expired")
-                apply_tokens(acc, refresher(acc), now())
+                response = refresher(acc)
             except ReconnectNeeded as exc:
-                acc["needs_reconnect"] = exc.reason
-                self._write({"put": self._seal(acc)})
+                self._change(open_id, lambda a: a.update(needs_reconnect=exc.reason))
                 raise
+            return self._change(open_id, lambda a: apply_tokens(a, response, now()))
+
+    def _change(self, open_id: str, change: Callable[[dict], object]) -> dict:
+        """Apply `change` to the stored account under the store's lock (other fields may have moved on)."""
+        with self._lock.held(self.lock_timeout):
+            stored = self._load().get(open_id)
+            if stored is None:
+                raise KeyError(open_id)
+            acc = self._open(stored)
+            change(acc)
             self._write({"put": self._seal(acc)})
             return acc
 
+    def _stripe(self, open_id: str) -> Path:
+        """The refresh lock of an account: one of a fixed set, so no file name points at an account."""
+        stripe = int.from_bytes(hashlib.sha256(open_id.encode()).digest()[:4], "big") % REFRESH_STRIPES
+        return private_dir(self.dir / "locks") / f"refresh-{stripe}"
+
     def update(self, open_id: str, **fields) -> dict | None:
         """Set some fields of an account atomically; return it, or None if it does not exist."""
-        with self._lock.held():
-            stored = self._load().get(open_id)
-            if stored is None:
-                return None
-            acc = self._open(stored)
-            acc.update(fields)
-            self._write({"put": self._seal(acc)})
-            return acc
+        try:
+            return self._change(open_id, lambda a: a.update(fields))
+        except KeyError:
+            return None
 
     # -- internals: call with the lock held --
 
@@ -178,8 +193,14 @@ class TokenStore:
         write_atomic(self.path, '{\n  "version": 1,\n  "accounts": {\n' + body + ("\n" if body else "") + "  }\n}\n")
         # The snapshot now holds every change: an empty journal replaces the old one.
         write_atomic(self.journal, "")
+        self._sweep()
         st = os.stat(self.path)
         self._snapshot_sig, self._offset, self._entries = (st.st_ino, st.st_mtime_ns, st.st_size), 0, 0
+
+    def _sweep(self) -> None:
+        """Delete the temporary copies a killed writer left: they may hold deleted tokens."""
+        for name in (self.path.name, self.journal.name):
+            sweep_temporary(self.dir, name)
 
     def _seal(self, account: dict) -> dict:
         acc = copy.deepcopy(account)

@@ -17,6 +17,10 @@ DEFAULTS = {
     "REFRESH_MARGIN": 300,           # refresh access tokens expiring within this many seconds
     "REFRESH_WARN_DAYS": 14,         # warn this long before a refresh token itself expires
     "STATE_TTL": 600,                # seconds a connect attempt's state stays valid
+    "LOCK_TIMEOUT": 5.0,             # seconds a request waits for a store lock before answering 503
+    "CONNECT_MAX_PENDING": 10000,    # connect attempts waiting for their redirect, at most
+    "CONNECT_RATE_LIMIT": 30,        # /connect/tiktok hits a minute per client address (all workers)
+    "META_MAX_AGE": 86400,           # seconds a Meta signed_request stays acceptable after issued_at
     "WEBHOOK_TOLERANCE": 300,        # seconds of clock skew accepted on signed webhooks
     "MAX_CONTENT_LENGTH": 64 * 1024, # bytes; webhooks and forms are small
     "PROXY_HOPS": 0,                 # reverse proxies in front whose X-Forwarded-* headers are trusted
@@ -50,6 +54,10 @@ ENVIRONMENT = {
     "REFRESH_MARGIN": "GREENLIGHT_REFRESH_MARGIN",
     "REFRESH_WARN_DAYS": "GREENLIGHT_REFRESH_WARN_DAYS",
     "STATE_TTL": "GREENLIGHT_STATE_TTL",
+    "LOCK_TIMEOUT": "GREENLIGHT_LOCK_TIMEOUT",
+    "CONNECT_MAX_PENDING": "GREENLIGHT_CONNECT_MAX_PENDING",
+    "CONNECT_RATE_LIMIT": "GREENLIGHT_CONNECT_RATE_LIMIT",
+    "META_MAX_AGE": "GREENLIGHT_META_MAX_AGE",
     "WEBHOOK_TOLERANCE": "GREENLIGHT_WEBHOOK_TOLERANCE",
     "MAX_CONTENT_LENGTH": "GREENLIGHT_MAX_CONTENT_LENGTH",
     "PROXY_HOPS": "GREENLIGHT_PROXY_HOPS",

@@ -6,12 +6,13 @@ import logging
 from flask import Flask, render_template
 
 from callback.data.attempts import Attempts
+from callback.data.files import STALE_TEMPORARY, LockTimeout, sweep_temporary
 from callback.data.records import Records
 from callback.data.tokens import TokenStore
 from callback.facts import FactsError, load_facts
 from callback.facts.settings import SECRETS, ConfigError, load_settings, require
 from callback.platform import redaction
-from callback.service import deletion, health, meta, oauth, scheduler, security, webhooks
+from callback.service import deletion, health, meta, oauth, removals, scheduler, security, webhooks
 
 log = logging.getLogger("greenlight")
 
@@ -38,14 +39,30 @@ def create_app(test_config: dict | None = None) -> Flask:
     data_dir = app.config["DATA_DIR"]
     app.extensions["greenlight"] = {
         "facts": facts,
-        "store": TokenStore(data_dir, app.config["ENCRYPTION_KEY"] or None),
+        "store": TokenStore(data_dir, app.config["ENCRYPTION_KEY"] or None,
+                            lock_timeout=float(app.config["LOCK_TIMEOUT"])),
         "records": Records(data_dir),
-        "attempts": Attempts(data_dir, app.config["STATE_TTL"]),
+        "attempts": Attempts(data_dir, app.config["STATE_TTL"], max_pending=int(app.config["CONNECT_MAX_PENDING"])),
     }
     # Blueprints, one per noun; each module's init_app adds its routes and hooks.
     for module in (security, health, oauth, webhooks, deletion, meta, scheduler):
         module.init_app(app)
+    app.register_error_handler(LockTimeout, _busy)
+    # What a killed process left half done: temporary copies (which may name an erased account), removals.
+    sweep_temporary(data_dir, older_than=STALE_TEMPORARY)
+    try:
+        removals.resume(app.extensions["greenlight"]["store"], app.extensions["greenlight"]["records"])
+    except Exception:  # never keep the service from starting: the retrier finishes it
+        log.exception("pending removals could not be finished at start; retrying in the background")
+        removals.retry_later(app.extensions["greenlight"]["store"], app.extensions["greenlight"]["records"])
     return app
+
+
+def _busy(exc: LockTimeout):
+    """Answer a store still locked after the bound with 503 and a retry hint, never by waiting on."""
+    log.warning("a store stayed locked past GREENLIGHT_LOCK_TIMEOUT (%s)", exc)
+    return ({"error": "busy", "message": "The service is busy. Try again in a few seconds."}, 503,
+            {"Retry-After": "5"})
 
 
 def _server_error(exc):

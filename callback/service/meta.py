@@ -1,6 +1,7 @@
 """Meta's data-deletion callback: a signed request names a user; erase them and answer with a status page."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 
@@ -12,6 +13,7 @@ from callback.service.context import facts, records, store
 
 log = logging.getLogger("greenlight.meta")
 bp = Blueprint("meta", __name__)
+CLOCK_SKEW = 300  # seconds a signed_request may seem to come from the future (clocks differ)
 
 
 @bp.post("/meta/data-deletion")
@@ -19,17 +21,25 @@ def data_deletion():
     """Verify Meta's signed_request, erase what names its user_id, and return the status URL and code."""
     if facts().platform("meta") is None:
         abort(404)  # Meta is not enabled in the facts: there is no such endpoint
+    signed, now = request.form.get("signed_request") or "", time.time()
     try:
-        payload = parse_meta(request.form.get("signed_request"), secret=current_app.config["META_APP_SECRET"])
+        payload = parse_meta(signed, secret=current_app.config["META_APP_SECRET"])
     except InvalidSignature as exc:
         log.warning("rejected a Meta data-deletion request: %s", exc.reason)
         return {"error": "invalid_signed_request", "message": exc.reason}, 400
-    user_id, now = payload["user_id"], time.time()
-    recs = records()
+    age, window = now - payload["issued_at"], int(current_app.config["META_MAX_AGE"])
+    if not -CLOCK_SKEW <= age <= window:  # a captured request must not be replayable for ever
+        log.warning("rejected a Meta data-deletion request issued %d s ago (window %d s)", age, window)
+        return {"error": "stale_signed_request",
+                "message": f"the signed_request was issued {age:.0f} s ago; at most {window} s are accepted"}, 400
+    user_id, recs = payload["user_id"], records()
     # Greenlight keeps no Meta tokens; the request itself is recorded so the status page can show it.
-    req = recs.deletions.add(now=now, source="meta", meta_user_id=user_id)
-    erase_user(user_id, store=store(), recs=recs, source="meta", reason="requested by Meta on the user's behalf",
-               code=req["code"], now=now)
+    # A replay of the same signed request (Meta retries) is the same request, answered with the same code.
+    key = hashlib.sha256(signed.encode()).hexdigest()
+    req = recs.deletions.add(now=now, key=key, source="meta", meta_user_id=user_id)
+    if req["status"] == "received":
+        erase_user(user_id, store=store(), recs=recs, source="meta", code=req["code"], now=now,
+                   reason="requested by Meta on the user's behalf")
     return {"url": f"{facts().service_url}/deletion/{req['code']}", "confirmation_code": req["code"]}
 
 

@@ -8,13 +8,14 @@ import time
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from werkzeug.routing import BuildError
 
-from callback.data.attempts import AttemptError
+from callback.data.attempts import AttemptError, AttemptsFull
 from callback.data.store import apply_tokens
 from callback.facts.settings import ConfigError
 from callback.platform.redirects import (CALLBACK_PATH, configured_redirect_uri, redirect_mismatch,
                                          redirect_uri_problems, served_redirect_uri)
 from callback.platform.tiktok import PlatformError, TikTok, code_challenge, new_verifier
 from callback.service.context import attempts, facts, store
+from callback.service.limits import add_rate_limit, rate_limit
 
 log = logging.getLogger("greenlight.oauth")
 bp = Blueprint("oauth", __name__)
@@ -53,8 +54,14 @@ def connect():
     if purpose not in ("connect", "deletion") or (purpose == "deletion" and not REQUEST_CODE.match(code)):
         return failure("This link is not valid", "The connect link has an unknown purpose or a malformed "
                        "deletion request code.", 400, advice="Open the link from the page you came from again.")
+    rate_limit("connect")
     verifier = new_verifier()
-    state = attempts().begin(verifier, purpose=purpose, request=code or None)
+    try:
+        state = attempts().begin(verifier, purpose=purpose, request=code or None)
+    except AttemptsFull:
+        log.warning("connect refused: %s pending attempts is the most kept at once", attempts().max_pending)
+        return failure("Too many sign-ins are under way", "The service cannot start another sign-in right now.",
+                       503, advice="Please try again in a few minutes.")
     session[PENDING] = session.get(PENDING, [])[-4:] + [state]  # a few tabs at once, not an unbounded cookie
     extra = {"disable_auto_auth": "1"} if purpose == "deletion" else {}  # make the user confirm who they are
     url = platform().authorize_url(facts().tiktok_scopes, current_app.config["REDIRECT_URI"], state,
@@ -193,4 +200,5 @@ def init_app(app: Flask) -> None:
         log.warning("redirect URI %s: %s (run `greenlight redirect-uri`)", uri, problem)
     for problem in redirect_uri_problems(uri, facts.app_type):
         log.warning("redirect URI %s: %s", uri, problem)
+    add_rate_limit(app, "connect", int(app.config["CONNECT_RATE_LIMIT"]))
     app.register_blueprint(bp)

@@ -6,13 +6,12 @@ import time
 
 from flask import Blueprint, Flask, current_app, request
 
-from callback.data.erasure import erase_user
 from callback.data.posts import PUBLISH_STATUS
 from callback.data.records import Records
 from callback.data.store import TokenBackend
-from callback.platform.events import REMOVAL_REASONS, BadEvent, event_id, parse_event
+from callback.platform.events import BadEvent, event_id, parse_event
 from callback.platform.signatures import InvalidSignature, verify_tiktok
-import callback.service.context as context
+from callback.service import context, removals
 
 log = logging.getLogger("greenlight.webhooks")
 bp = Blueprint("webhooks", __name__)
@@ -24,19 +23,21 @@ def handle(event: dict, store: TokenBackend, recs: Records, *, now: float, eid: 
     `eid` is event_id(event) when the caller already has it.
     """
     eid, name, user = eid or event_id(event), event["event"], event["user_openid"]
-    if name == "authorization.removed":
+    if name == removals.EVENT:
         reason = event["content"].get("reason")
-        words = REMOVAL_REASONS.get(reason, REMOVAL_REASONS[0]) if isinstance(reason, int) else REMOVAL_REASONS[0]
-        subject = recs.subject(user)
-        # The receipt names the account only by its salted hash: it is the record that survives the erasure.
-        state = recs.events.add({"id": eid, "at": now, "event": name, "create_time": event["create_time"],
-                                 "subject": subject, "content": {"reason": reason}, "done": False})
+        # Durable before anything else: the receipt names the account until its erasure rewrites it away.
+        receipt = {"id": eid, "at": now, "event": name, "create_time": event["create_time"], "user": user,
+                   "subject": recs.subject(user), "content": {"reason": reason}, "done": False}
+        state = recs.events.add(receipt)
         if state == "done":
             return "duplicate"
         log.warning("authorization removed for account %s: %s (reason %s); erasing its data",
-                    subject[:16], words, reason)
-        erase_user(user, store=store, recs=recs, source="tiktok", reason=f"TikTok: {words}", now=now)
-        recs.events.mark_done(eid)
+                    receipt["subject"][:16], removals.reason_words(reason), reason)
+        try:
+            removals.finish(receipt, store, recs, now)
+        except Exception:  # acknowledged all the same: the receipt is on disk and the retrier finishes it
+            log.exception("erasing account %s failed for now; it will be retried", receipt["subject"][:16])
+            removals.retry_later(store, recs)
         return "ok"
     state = recs.events.add({"id": eid, "at": now, "event": name, "create_time": event["create_time"],
                              "user": user, "content": event["content"], "done": True})
