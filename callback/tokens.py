@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from callback.data.accounts import pick
 from callback.data.store import ReconnectNeeded, TokenBackend
 from callback.data.tokens import TokenStore
 from callback.facts import FactsError, load_facts
-from callback.facts.settings import load_settings
+from callback.facts.settings import SECRETS, load_settings
+from callback.platform.redaction import redact
 from callback.platform.tiktok import PlatformError, TikTok
 
 log = logging.getLogger("greenlight.tokens")
@@ -54,19 +56,78 @@ def fresh_account(store: TokenBackend, open_id: str, settings: dict, margin: flo
     return store.refresh(open_id, refresher(settings), margin=margin)
 
 
+@dataclass
+class Handout:
+    """An account whose access token works now, and why it was not refreshed when it should have been."""
+
+    account: dict
+    problem: ReconnectNeeded | PlatformError | None = None
+
+    @property
+    def token(self) -> str:
+        return self.account["access_token"]
+
+
+def usable_account(store: TokenBackend, open_id: str, settings: dict, margin: float | None = None) -> Handout:
+    """Return the account refreshed as `fresh_account` does, or with its unexpired token if refreshing failed.
+
+    A refresh is due REFRESH_MARGIN before expiry, so a TikTok outage or an account to reconnect
+    need not stop an uploader at once: the stored token still works until it expires. Errors that
+    a retry will not cure (bad credentials, odd answers) are raised as before.
+    """
+    try:
+        return Handout(fresh_account(store, open_id, settings, margin))
+    except (ReconnectNeeded, PlatformError) as exc:
+        if isinstance(exc, PlatformError) and not exc.retryable:
+            raise
+        acc = store.get(open_id)
+        if acc is None or acc.get("expires_at", 0) <= time.time():
+            raise
+        return Handout(acc, exc)
+
+
+def hand_out(account: str | None, settings: dict) -> tuple[Handout, str | None]:
+    """Return a usable token of the account named (see fresh_token) and a warning for the operator, if any."""
+    store = open_store(settings)
+    got = usable_account(store, pick(store, account)["open_id"], settings)
+    store.update(got.account["open_id"], last_used_at=time.time())  # retention counts days since last use
+    return got, (problem_warning(got, settings) if got.problem else refresh_warning(got.account, settings))
+
+
 def fresh_token(account: str | None = None, settings: dict | None = None) -> str:
     """Return a valid access token, refreshing first when it expires within REFRESH_MARGIN.
 
     `account` is a display name or open_id (optional when one account is connected); `settings`
-    override the environment. Raises AccountError, ReconnectNeeded, PlatformError or StoreError.
+    override the environment. When the refresh fails for now, or the account must be reconnected,
+    the stored token is returned while it has not expired, with a warning logged. Raises
+    AccountError, ReconnectNeeded, PlatformError or StoreError.
     """
     settings = load_settings(settings)
-    store = open_store(settings)
-    acc = fresh_account(store, pick(store, account)["open_id"], settings)
-    store.update(acc["open_id"], last_used_at=time.time())  # retention counts days since last use
-    if warning := refresh_warning(acc, settings):
+    got, warning = hand_out(account, settings)
+    if warning:
         log.warning(warning)
-    return acc["access_token"]
+    return got.token
+
+
+def problem_warning(got: Handout, settings: dict, now: float | None = None) -> str:
+    """Say why a still-valid token was handed out instead of a refreshed one (credentials redacted)."""
+    acc = got.account
+    name = acc.get("display_name") or acc["open_id"]
+    left = until(acc.get("expires_at", 0), now)
+    if isinstance(got.problem, ReconnectNeeded):
+        text = (f"{name} must be reconnected at {connect_url(settings)}: {got.problem.reason}. Its access token "
+                f"still works, and expires {left}")
+    else:
+        text = (f"could not refresh the access token of {name}: {str(got.problem).rstrip('.')}. Using the stored "
+                f"one, which expires {left}")
+    return clean(text, settings, acc)
+
+
+def clean(text: str, settings: dict, *accounts: dict) -> str:
+    """Mask tokens, bearer values, the configured secrets and the accounts' own tokens in text shown or logged."""
+    secrets = [str(settings.get(k) or "") for k in SECRETS]
+    secrets += [a.get(k) or "" for a in accounts for k in ("access_token", "refresh_token")]
+    return redact(text, secrets)
 
 
 def refresh_warning(account: dict, settings: dict, now: float | None = None) -> str | None:

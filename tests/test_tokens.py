@@ -75,7 +75,7 @@ def test_rotating_lifetimes_are_taken_from_each_response(keeper):
 
 def test_rejected_refresh_token_marks_the_account_for_reconnect(keeper):
     keeper.sandbox.state.refresh.clear()  # e.g. the user revoked the app, or another tool rotated the token
-    expire_soon(keeper)
+    expire_soon(keeper, -1)  # expired: an unexpired token would be handed out with a warning instead
     with pytest.raises(ReconnectNeeded, match="invalid_grant"):
         fresh_token(settings=keeper.settings)
     assert "invalid_grant" in keeper.store.get(keeper.account["open_id"])["needs_reconnect"]
@@ -88,7 +88,7 @@ def test_rejected_refresh_token_marks_the_account_for_reconnect(keeper):
 
 
 def test_outage_is_retried_a_bounded_number_of_times_and_does_not_mark_the_account(keeper):
-    expire_soon(keeper)
+    expire_soon(keeper, -1)  # no valid token left to fall back on
     keeper.sandbox.fault("token", "server_error", count=100)
     with pytest.raises(PlatformError) as exc:
         fresh_token(settings={**keeper.settings, "HTTP_RETRIES": 2})
@@ -115,7 +115,7 @@ def test_a_hanging_platform_times_out_and_is_retried(keeper):
 
 
 def test_hang_on_every_attempt_fails_after_the_bounded_retries(keeper):
-    expire_soon(keeper)
+    expire_soon(keeper, -1)
     keeper.sandbox.fault("token", "hang", count=3, delay=0.6)
     start = time.monotonic()
     with pytest.raises(PlatformError, match="no answer within 0.2 s"):

@@ -54,7 +54,7 @@ def test_token_refreshes_when_near_expiry(gl):
 
 def test_token_for_an_account_that_must_reconnect(gl):
     gl.sandbox.state.refresh.clear()
-    expire_soon(gl)
+    expire_soon(gl, expires_at=time.time() - 1)  # expired: an unexpired token would be printed with a warning
     r = gl("token")
     assert r.exit_code == 3 and r.stdout == ""
     assert "invalid_grant" in r.stderr and gl.service.url + "/connect/tiktok" in r.stderr

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 import click
 
 from callback.facts import FactsError, load_facts
-from callback.data.accounts import AccountError, pick
+from callback.data.accounts import AccountError, AmbiguousAccount, pick
 from callback.data.store import ReconnectNeeded, StoreError
 from callback.facts.settings import load_settings
 from callback.platform.tiktok import PlatformError, TikTok
-from callback.tokens import connect_url, fresh_token, open_store
+from callback.tokens import clean, connect_url, hand_out, open_store, until
 
 POSTING = ("video.publish", "video.upload")
 
@@ -21,13 +21,15 @@ class Diagnosis:
 
     lines: list[str] = field(default_factory=list)
     problems: int = 0
+    settings: dict = field(default_factory=dict, repr=False)  # whose secrets never reach a line
 
     def say(self, text: str) -> None:
-        self.lines.append(text)
+        # TikTok's error texts are quoted in some lines, and may quote the credentials they were sent.
+        self.lines.append(clean(text, self.settings))
 
     def problem(self, text: str) -> None:
         self.problems += 1
-        self.lines.append("PROBLEM: " + text)
+        self.say("PROBLEM: " + text)
 
 
 def scope_advice(missing: set[str], reconnect: str) -> list[str]:
@@ -89,10 +91,13 @@ API_ERRORS = {
 def diagnose(ref: str | None = None, settings: dict | None = None) -> Diagnosis:
     """Check one connected account end to end: store, fresh token, scopes, creator_info."""
     settings = load_settings(settings)
-    d = Diagnosis()
+    d = Diagnosis(settings=settings)
     reconnect = connect_url(settings)
     try:
         account = pick(open_store(settings), ref)
+    except AmbiguousAccount as exc:
+        d.problem(f"{exc}: greenlight doctor OPEN_ID." if exc.ref is not None else f"{exc}.")
+        return d
     except (AccountError, StoreError) as exc:
         d.problem(f"{exc}. Connect an account at {reconnect}.")
         return d
@@ -112,7 +117,7 @@ def diagnose(ref: str | None = None, settings: dict | None = None) -> Diagnosis:
     if others:
         d.problem(f"Not granted: {', '.join(others)}. Have the creator reconnect at {reconnect} and allow them.")
     try:
-        token = fresh_token(account["open_id"], settings)
+        got, warning = hand_out(account["open_id"], settings)
     except ReconnectNeeded as exc:
         d.problem(f"The refresh token expired or TikTok rejected it ({exc.reason}): nothing can be posted for "
                   f"{name} until they reconnect at {reconnect}.")
@@ -120,7 +125,19 @@ def diagnose(ref: str | None = None, settings: dict | None = None) -> Diagnosis:
     except PlatformError as exc:
         d.problem(f"Could not get a fresh access token: {API_ERRORS.get(exc.error, exc)}.")
         return d
-    d.say("Access token: fresh (refreshed if it was close to expiry).")
+    token, left = got.token, until(got.account.get("expires_at", 0))
+    if isinstance(got.problem, ReconnectNeeded):
+        d.problem(f"The access token still works but expires {left}, and cannot be refreshed "
+                  f"({got.problem.reason}): after that nothing can be posted for {name} until they reconnect "
+                  f"at {reconnect}.")
+    elif got.problem:
+        # An outage is not the account's fault: posting works while the stored token lasts.
+        d.say(f"Access token: could not be refreshed just now ({API_ERRORS.get(got.problem.error, got.problem)}); "
+              f"the stored one still works and expires {left}.")
+    else:
+        d.say("Access token: fresh (refreshed if it was close to expiry).")
+        if warning:  # the refresh token itself nears its end
+            d.say(f"Warning: {warning}.")
     if not granted & set(POSTING):
         d.say("creator_info was not asked: it needs video.publish or video.upload.")
         return d

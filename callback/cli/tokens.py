@@ -8,13 +8,14 @@ import time
 import click
 
 from callback.cli.common import cli_settings, facts_from
-from callback.data.accounts import AccountError, export_env, pick
+from callback.data.accounts import AccountError, AmbiguousAccount, export_env, pick
 from callback.data.store import ReconnectNeeded, StoreError
 from callback.facts.dates import utc_text
 from callback.platform.redirects import (configured_redirect_uri, redirect_mismatch, redirect_uri_problems,
                                          served_redirect_uri)
 from callback.platform.tiktok import PlatformError, TikTok
-from callback.tokens import DAY, connect_url, fresh_account, fresh_token, log, open_store, refresh_warning, status, until
+from callback.tokens import (DAY, clean, connect_url, fresh_account, hand_out, log, open_store, refresh_warning, status,
+                             until, usable_account)
 
 RECONNECT_EXIT = 3  # distinct from 1 (any other failure) so cron wrappers can tell a user must act
 
@@ -24,28 +25,42 @@ class Reconnect(click.ClickException):
 
 
 @contextlib.contextmanager
-def explained(settings: dict):
-    """Turn the token keeper's errors into one clear line and an exit code."""
+def explained(settings: dict, by_open_id: str = ""):
+    """Turn the token keeper's errors into one clear line and an exit code, credentials redacted.
+
+    `by_open_id` shows how this command names an account by open_id, for when a name matched several.
+    """
+    # TikTok's error_description is free text and may quote what it was sent: never print it raw.
     try:
         yield
     except ReconnectNeeded as exc:
-        raise Reconnect(f"{exc}. Reconnect it at {connect_url(settings)}") from None
+        raise Reconnect(clean(f"{exc}. Reconnect it at {connect_url(settings)}", settings)) from None
+    except AmbiguousAccount as exc:  # connecting more would not help: say how to name one
+        usage = f": {by_open_id}" if by_open_id and exc.ref is not None else ""
+        raise click.ClickException(clean(f"{exc}{usage}", settings)) from None
     except AccountError as exc:
-        raise click.ClickException(f"{exc}; connect at {connect_url(settings)}") from None
+        raise click.ClickException(clean(f"{exc}; connect at {connect_url(settings)}", settings)) from None
     except PlatformError as exc:
-        raise click.ClickException(f"could not reach a fresh token: {exc}") from None
+        raise click.ClickException(clean(f"could not reach a fresh token: {exc}", settings)) from None
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(clean(str(exc), settings)) from None
 
 
 @click.command("token")
 @click.option("--account", "-a", metavar="NAME|OPEN_ID", help="Which account (needed when several are connected).")
 @click.pass_context
 def token_command(ctx: click.Context, account: str | None) -> None:
-    """Print a valid access token (and nothing else), refreshing it first if it is about to expire."""
+    """Print a valid access token (and nothing else), refreshing it first if it is about to expire.
+
+    When the refresh fails for now (TikTok down, unreachable, slow) or the account must be reconnected,
+    the stored token is printed while it has not expired, with a warning on stderr.
+    """
     settings = cli_settings(ctx)
-    with explained(settings):
-        click.echo(fresh_token(account, settings))
+    with explained(settings, "greenlight token --account OPEN_ID"):
+        got, warning = hand_out(account, settings)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)  # stdout carries the token alone, for $(greenlight token)
+    click.echo(got.token)
 
 
 @click.group("tokens")
@@ -88,7 +103,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 def refresh_command(ctx: click.Context, account: str | None, force: bool) -> None:
     """Refresh every access token near expiry (run it from cron or a systemd timer)."""
     settings = cli_settings(ctx)
-    with explained(settings):
+    with explained(settings, "greenlight tokens refresh --account OPEN_ID"):
         store = open_store(settings)
         accounts = [pick(store, account)] if account else store.list()
     failed = reconnect = 0
@@ -108,8 +123,9 @@ def refresh_command(ctx: click.Context, account: str | None, force: bool) -> Non
             continue
         except PlatformError as exc:
             failed += 1
-            log.error("refreshing %s failed: %s", name, exc)
-            click.echo(f"FAILED: {name}: {exc}")
+            reason = clean(str(exc), settings, acc)
+            log.error("refreshing %s failed: %s", name, reason)
+            click.echo(f"FAILED: {name}: {reason}")
             continue
         if warning := refresh_warning(acc, settings):
             log.warning(warning)
@@ -128,7 +144,7 @@ def revoke_command(ctx: click.Context, account: str, local_only: bool, yes: bool
     Put -- before an open_id that starts with a dash: greenlight tokens revoke -- -000abc
     """
     settings = cli_settings(ctx)
-    with explained(settings):
+    with explained(settings, "greenlight tokens revoke -- OPEN_ID"):  # open_ids may start with "-"
         store = open_store(settings)
         acc = pick(store, account)
     name = acc.get("display_name") or acc["open_id"]
@@ -137,15 +153,16 @@ def revoke_command(ctx: click.Context, account: str, local_only: bool, yes: bool
     note = "not told TikTok (--local-only)"
     if not local_only:
         try:
-            token = fresh_account(store, acc["open_id"], settings, margin=60)["access_token"]
+            # An account to reconnect may still hold a working access token: revoke with it while it lasts.
+            token = usable_account(store, acc["open_id"], settings, margin=60).token
             TikTok.from_settings(settings).revoke(token)
             note = "revoked at TikTok"
         except ReconnectNeeded:
             note = "its authorization was already unusable"
         except PlatformError as exc:
             if exc.error not in ("invalid_request", "access_token_invalid", "invalid_grant"):
-                raise click.ClickException(f"could not revoke {name} at TikTok ({exc}); nothing was deleted. "
-                                           "Try again, or use --local-only") from None
+                raise click.ClickException(clean(f"could not revoke {name} at TikTok ({exc}); nothing was deleted. "
+                                                 "Try again, or use --local-only", settings, acc)) from None
             note = f"TikTok answered {exc.error}: the token was already invalid"
     store.delete(acc["open_id"])
     click.echo(f"deleted {name} ({acc['open_id']}): {note}")
@@ -163,7 +180,7 @@ def export_command(ctx: click.Context, env_file: str, account: str | None) -> No
     done elsewhere makes this store's copy invalid. Run this command again instead.
     """
     settings = cli_settings(ctx)
-    with explained(settings):
+    with explained(settings, "greenlight tokens export --env FILE --account OPEN_ID"):
         store = open_store(settings)
         acc = fresh_account(store, pick(store, account)["open_id"], settings)
         store.update(acc["open_id"], last_used_at=time.time())

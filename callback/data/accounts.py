@@ -11,6 +11,14 @@ class AccountError(LookupError):
     """No account, or no single account, matches what the caller asked for."""
 
 
+class AmbiguousAccount(AccountError):
+    """Several accounts match: the caller must name one; `open_ids` lists the candidates, `ref` the name given."""
+
+    def __init__(self, message: str, open_ids: list[str], ref: str | None = None):
+        self.open_ids, self.ref = open_ids, ref
+        super().__init__(message)
+
+
 def named(accounts: list[dict], name: str) -> list[dict]:
     """Return the accounts whose display name or username is `name` (case-insensitive)."""
     want = name.casefold()
@@ -29,14 +37,16 @@ def pick(store: TokenBackend, ref: str | None = None) -> dict:
         if not exact:
             raise AccountError(f"no connected account is named {ref!r} (see `greenlight tokens list`)")
         if len(exact) > 1:
-            raise AccountError(f"{len(exact)} connected accounts are named {ref!r} (open_ids "
-                               f"{', '.join(a['open_id'] for a in exact)}): name one by its open_id")
+            ids = [a["open_id"] for a in exact]
+            raise AmbiguousAccount(f"{len(exact)} connected accounts are named {ref!r} (open_ids "
+                                   f"{', '.join(ids)}): name one by its open_id", ids, ref)
         return exact[0]
     if not accounts:
         raise AccountError("no TikTok account is connected yet")
     if len(accounts) > 1:
         names = ", ".join(a.get("display_name") or a["open_id"] for a in accounts)
-        raise AccountError(f"{len(accounts)} accounts are connected ({names}): choose one with --account")
+        raise AmbiguousAccount(f"{len(accounts)} accounts are connected ({names}): choose one with --account",
+                               [a["open_id"] for a in accounts])
     return accounts[0]
 
 

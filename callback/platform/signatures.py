@@ -6,6 +6,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import re
 
 HEADER = re.compile(r"^\s*t=(?P<t>\d{1,12})\s*,\s*s=(?P<s>[0-9a-fA-F]{64})\s*$")
@@ -57,7 +58,10 @@ def verify_tiktok(body: bytes, header: str | None, *, secret: str, tolerance: in
         raise MalformedSignature("TikTok-Signature is not 't=<unix time>,s=<64 hex digits>'")
     timestamp = int(match["t"])
     if abs(now - timestamp) > tolerance:
-        raise StaleSignature(f"signed {int(now - timestamp)} s from now, outside the {tolerance} s tolerance")
+        age = now - timestamp  # positive: signed in the past (a replay); negative: the sender's clock runs ahead
+        # Rounded up, so a timestamp just past the tolerance never reads as a number inside it.
+        when = f"{math.ceil(abs(age))} s " + ("ago" if age > 0 else "from now")
+        raise StaleSignature(f"signed {when}, outside the {tolerance} s tolerance")
     expected = sign_tiktok(body, secret=secret, timestamp=timestamp).partition(",s=")[2]
     if not hmac.compare_digest(expected, match["s"].lower()):
         raise ForgedSignature("signature does not match the body")
