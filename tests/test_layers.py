@@ -21,6 +21,7 @@ ALLOWED = {
     "media": set(),
     "cli": {"facts", "data", "platform", "site", "service", "checks", "sandbox", "tokens", "media", "cli"},
     "callback": {"service"},  # callback/__init__.py: create_app() for gunicorn and flask --app callback
+    "__main__": {"cli"},  # python -m callback
 }
 NO_WEB_OR_CLI = ("facts", "data", "platform")
 MAX_LINES = 260

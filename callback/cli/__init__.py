@@ -7,6 +7,8 @@ import click
 
 
 
+DISTRIBUTION = "greenlight-publish"  # the name on the package index ("greenlight" was taken)
+
 # Each command is imported only when run, so a cron job's
 # `greenlight token` does not pay for MkDocs, Playwright or the checks. Name -> "module:attribute".
 COMMANDS = {
@@ -41,6 +43,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup)
+@click.version_option(package_name=DISTRIBUTION, prog_name="greenlight", message="%(prog)s %(version)s")
 @click.option("--facts", "facts_path", envvar="GREENLIGHT_FACTS", default="mkdocs.yml", show_default=True,
               help="The mkdocs.yml (or bare facts file) holding the app's facts.")
 @click.pass_context
