@@ -5,7 +5,16 @@ import datetime as dt
 import re
 from typing import Any
 
-from callback.facts.addresses import EMAIL, URL, is_loopback
+from callback.facts.addresses import EMAIL, LINK_SCHEMES, URL, is_loopback, link_scheme, safe_link
+
+# Raw HTML in Markdown: a tag, closing tag, comment or processing instruction. An http(s) autolink
+# (<https://...>) is Markdown, not HTML, and stays allowed.
+_HTML = re.compile(r"<(?!https?://[^<>\s]*>)[A-Za-z/!?]")
+# Where Markdown reads a link target: inline [text](target) and reference definitions [id]: target. The
+# whole rest is taken, spaces included: a browser drops the tab in "java\tscript:".
+_LINK = re.compile(r"\]\s*\(([^)]*)|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*\n?([^\n]*)", re.M)
+# attr_list's {...} sets any attribute, onclick= included.
+_ATTRIBUTES = re.compile(r"\{[^}\n]*\}")
 
 
 class FieldReader:
@@ -19,7 +28,7 @@ class FieldReader:
         self.problems.append(f"{path}: {message}{got}")
 
     def get(self, data: dict, path: str, key: str, kind: str, default: Any = ..., **rules: Any) -> Any:
-        """Read data[key] as `kind` ('str', 'text', 'int', 'bool', 'date', 'email', 'url', 'list', 'map')."""
+        """Read data[key] as `kind`: str, text, markdown, int, bool, date, email, url, list or map."""
         full = f"{path}.{key}"
         if not isinstance(data, dict) or key not in data or data[key] is None:
             if default is ...:
@@ -39,6 +48,24 @@ class FieldReader:
 
     def _text(self, path: str, value: Any) -> str | None:
         return self._str(path, value, max_len=5000)
+
+    def _markdown(self, path: str, value: Any) -> str | None:
+        """Read Markdown that the pages print as it is: no raw HTML, no attribute lists, no script links."""
+        text = self._text(path, value)
+        if text is None:
+            return None
+        problems = []
+        if _HTML.search(text):
+            problems.append("must not contain raw HTML (write Markdown; for a literal < put a space after it)")
+        if _ATTRIBUTES.search(text):
+            problems.append("must not contain attribute lists such as {: .class } or {onclick=...}")
+        for target in (a or b for a, b in _LINK.findall(text)):
+            if not safe_link(target):
+                problems.append(f"a link may lead only to an {', '.join(LINK_SCHEMES)} address or a page of "
+                                f"this site, not {link_scheme(target)}:")
+        for problem in dict.fromkeys(problems):
+            self.fail(path, problem, show=False)
+        return None if problems else text
 
     def _int(self, path: str, value: Any, low: int = 1, high: int = 100000) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -87,9 +114,9 @@ class FieldReader:
 
 
 _KINDS = {
-    "str": "a non-empty string", "text": "a non-empty string", "int": "a positive integer",
-    "bool": "true or false", "date": "a date written YYYY-MM-DD", "email": "an email address",
-    "url": "an absolute https URL", "list": "a list", "map": "a mapping",
+    "str": "a non-empty string", "text": "a non-empty string", "markdown": "a non-empty string of Markdown",
+    "int": "a positive integer", "bool": "true or false", "date": "a date written YYYY-MM-DD",
+    "email": "an email address", "url": "an absolute https URL", "list": "a list", "map": "a mapping",
 }
 
 

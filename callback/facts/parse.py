@@ -12,6 +12,11 @@ from callback.facts.model import (PLATFORM_NAMES, ROOT, SCOPES, TOKEN, Change, D
                                   Platform, Processor, Retention, Scope, Verification)
 
 
+# Scope names are printed as written, in code spans: letters, digits and the punctuation real scopes use
+# (user.info.basic, pages_show_list, https://www.googleapis.com/auth/youtube.upload).
+_SCOPE_NAME = re.compile(r"^[A-Za-z0-9._:/-]{1,200}\Z")
+
+
 class _AnyTagLoader(yaml.SafeLoader):
     """Safe loader that reads MkDocs' custom tags (!ENV, !!python/name:...) as plain values."""
 
@@ -90,7 +95,7 @@ def parse_facts(app: dict) -> Facts:
         draft=r.get(app, ROOT, "draft", "bool", default=False),
         name=r.get(app, ROOT, "name", "str", max_len=60),
         summary=r.get(app, ROOT, "summary", "str", max_len=300),
-        description=r.get(app, ROOT, "description", "text"),
+        description=r.get(app, ROOT, "description", "markdown"),
         effective_date=r.get(app, ROOT, "effective_date", "date"),
         operator=operator,
         site_url=site_url,
@@ -156,6 +161,10 @@ def _scopes(r: FieldReader, conf: dict, path: str, key: str) -> list[Scope]:
         where = f"{path}.scopes.{name}" if isinstance(raw, dict) else f"{path}.scopes"
         if not isinstance(name, str) or not name.strip():
             r.fail(where, "each scope must be a non-empty string", name)
+            continue
+        if not _SCOPE_NAME.match(name):
+            r.fail(where, "a scope name holds only letters, digits and . _ : / - (as the platform spells it)",
+                   show=False)
             continue
         why = why if why is not None else SCOPES[key].get(name)
         if not why:

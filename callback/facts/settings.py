@@ -4,8 +4,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 DEFAULTS = {
     "DATA_DIR": "instance",
+    "DATABASE_URL": "",              # PostgreSQL instead of DATA_DIR, for several instances on one database
     "FACTS_FILE": "mkdocs.yml",
     "TIKTOK_AUTH_BASE": "https://www.tiktok.com",
     "TIKTOK_API_BASE": "https://open.tiktokapis.com",
@@ -42,6 +45,7 @@ ENVIRONMENT = {
     "ENCRYPTION_KEY": "GREENLIGHT_ENCRYPTION_KEY",
     "META_APP_SECRET": "META_APP_SECRET",
     "DATA_DIR": "GREENLIGHT_DATA_DIR",
+    "DATABASE_URL": "GREENLIGHT_DATABASE_URL",
     "FACTS_FILE": "GREENLIGHT_FACTS",
     "TIKTOK_AUTH_BASE": "GREENLIGHT_TIKTOK_AUTH_BASE",
     "TIKTOK_API_BASE": "GREENLIGHT_TIKTOK_API_BASE",
@@ -72,18 +76,13 @@ class ConfigError(RuntimeError):
 
 
 def read_env_file(path: str | Path = ".env") -> dict[str, str]:
-    """Parse KEY=VALUE lines of a .env file (comments and blank lines ignored)."""
-    out = {}
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return out
-    for line in lines:
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, _, value = line.removeprefix("export ").partition("=")
-            out[key.strip()] = value.strip().strip("'\"")
-    return out
+    """Read a .env file as python-dotenv reads it (quotes, escapes, comments, export, multi-line values)."""
+    # One reader for the service's settings and the site's secret guard: both must see the same values.
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    values = dotenv_values(path, encoding="utf-8")
+    return {key: value for key, value in values.items() if value is not None}  # a bare NAME sets nothing
 
 
 def load_settings(overrides: dict | None = None, environ: dict | None = None) -> dict:

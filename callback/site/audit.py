@@ -14,18 +14,40 @@ from callback.facts.settings import read_env_file
 # Variable names that hold secrets by convention; their values must never reach site/.
 SECRET_NAME = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE", re.IGNORECASE)
 MIN_SECRET_LEN = 8
+# A TikTok token: "act." or "rft." then token characters. Real ones are long (act.1a2B...!4312.va); a
+# short one still counts once it has a digit, which words and file names after "act." rarely have
+# (react.js, contact.html, "the Act. Then"). Not after a letter, digit, "_", "." or "$": interact.x1,
+# e.act.x1 and window_act.x1 are code, not tokens.
+_TOKEN_BODY = rb"(?:[A-Za-z0-9*!._-]{16,}|(?=[A-Za-z*!._-]*[0-9])[A-Za-z0-9*!._-]{6,})"
 # Shapes of secrets that give themselves away even when no variable names them.
 # Each shape comes with a literal that must be present, a fast test before the regular expression.
 SHAPES = {
-    "TikTok access token (act.…)": (b"act.", re.compile(rb"(?<![A-Za-z0-9])act\.[A-Za-z0-9*!._-]{20,}")),
-    "TikTok refresh token (rft.…)": (b"rft.", re.compile(rb"(?<![A-Za-z0-9])rft\.[A-Za-z0-9*!._-]{20,}")),
+    "TikTok access token (act.…)": (b"act.", re.compile(rb"(?<![A-Za-z0-9_.$])act\." + _TOKEN_BODY)),
+    "TikTok refresh token (rft.…)": (b"rft.", re.compile(rb"(?<![A-Za-z0-9_.$])rft\." + _TOKEN_BODY)),
     "private key (PEM)": (b"PRIVATE KEY-----", re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")),
 }
+# Settings that name where a secret lives (SSL_KEY_FILE=/etc/ssl/key.pem), not the secret itself.
+_PATH_NAME = re.compile(r"(FILE|PATH|DIR|DIRECTORY|LOCATION)S?$", re.IGNORECASE)
+
+
+def _is_path(name: str, value: str) -> bool:
+    """Tell whether a secret-named setting holds a file path rather than a secret."""
+    if value.startswith(("./", "../", "~")):
+        return True  # base64 and hex secrets never start so
+    if not value.startswith("/"):
+        return False
+    # `openssl rand -base64` starts with "/" about once in 64 runs: a leading slash alone proves nothing.
+    # Base64 never holds a ".", so a file name with an extension is a path; so is anything named or found so.
+    if _PATH_NAME.search(name) or "." in value.rsplit("/", 1)[-1]:
+        return True
+    try:
+        return os.path.exists(value)
+    except (OSError, ValueError):
+        return False
 
 
 def _looks_secret(name: str, value: str) -> bool:
-    # Path-valued settings (SSL_KEY_FILE=/etc/...) name where a secret lives, not the secret itself.
-    return bool(SECRET_NAME.search(name)) and len(value) >= MIN_SECRET_LEN and not value.startswith(("/", "./", "~"))
+    return bool(SECRET_NAME.search(name)) and len(value) >= MIN_SECRET_LEN and not _is_path(name, value)
 
 
 def secret_values(environ: Mapping[str, str] | None = None, dotenv: str | Path | None = None) -> dict[str, str]:

@@ -1,16 +1,18 @@
 """The MkDocs plugin: a thin adapter that feeds docs/ templates and the facts to callback.site."""
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 from pathlib import Path
 
+from markupsafe import Markup, escape
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import clean_directory
 
 from callback.facts import Facts, FactsError, load_facts, parse_facts
 from callback.facts.dates import longdate
@@ -46,6 +48,7 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
         self.production: bool | None = None  # likewise
         self.links: list[dict] = []
         self.static: dict[str, str] = {}
+        self.site_dir: Path | None = None
 
     def _load(self, config: MkDocsConfig) -> Facts:
         base = Path(config.config_file_path or ".").parent
@@ -59,17 +62,19 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
             raise PluginError("the facts are invalid:\n" + str(exc)) from None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.site_dir = Path(config.site_dir)  # before anything can fail: on_build_error empties it
         facts = self.facts = self._load(config)
         production = self.production if self.production is not None else (
             self.config.production or production_requested())
         if production and facts.draft:
             raise PluginError("production build refused: the facts say `draft: true`. Set extra.app.draft to "
                               "false once every fact is true for your app, then build again.")
-        # The facts, not mkdocs.yml, name the site: one source of truth.
-        config.site_name = facts.name
-        config.site_description = facts.summary
+        # The facts, not mkdocs.yml, name the site: one source of truth. Material prints these into HTML,
+        # some with |e and some raw; escaped Markup reads right both ways (|e leaves Markup alone).
+        config.site_name = escape(facts.name)
+        config.site_description = escape(facts.summary)
         config.site_url = facts.site_url + "/"
-        config.copyright = f"© {facts.effective_date.year} {facts.operator.legal_name}"
+        config.copyright = Markup("© {} {}").format(facts.effective_date.year, facts.operator.legal_name)
         config.extra["app"] = facts.raw  # whoever reads extra.app sees the facts this site is built from
         # After the operator's own custom_dir (which may override ours), before Material's templates.
         at = 1 if config.theme.custom_dir else 0
@@ -113,7 +118,7 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
         facts = self.facts
         env.globals["greenlight"] = {
-            "draft": facts.draft, "name": facts.name, "operator": facts.operator.legal_name,
+            "draft": facts.draft, "name": escape(facts.name), "operator": escape(facts.operator.legal_name),
             "effective_date": longdate(facts.effective_date), "links": self.links,
         }
         return env
@@ -128,14 +133,24 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
         leaks = find_secrets(site, secret_values(os.environ, dotenv))
         if leaks:
             lines = "\n".join(f"  {p.relative_to(site)}: {kind}" for p, kind in leaks)
-            # Remove the whole output so a leaking site cannot be published by mistake.
-            shutil.rmtree(site, ignore_errors=True)
             raise PluginError(f"secret guard: the built site contains secrets; nothing may be published:\n{lines}")
         outside = find_external(site)
         if outside:
             lines = "\n".join(f"  {p.relative_to(site)}: {url}" for p, url in outside[:20])
             raise PluginError("the site would load resources from other hosts, but the privacy policy promises "
                               f"it loads none:\n{lines}")
+
+    def on_build_error(self, *, error: BaseException) -> None:
+        """Leave nothing of a failed build that could be published by mistake (a leak, a half-written site)."""
+        if self.site_dir is not None:
+            discard(self.site_dir)
+
+
+def discard(site: Path) -> None:
+    """Empty a site directory as MkDocs cleans it (hidden entries, such as a gh-pages .git, stay), then drop it."""
+    clean_directory(str(site))
+    with contextlib.suppress(OSError):
+        site.rmdir()  # only once nothing is left in it
 
 
 def _require_app(extra) -> dict:

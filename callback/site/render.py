@@ -1,6 +1,7 @@
 """Render the public site's pages from the facts: a pure function, no MkDocs involved."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any, Mapping
 
@@ -15,6 +16,18 @@ _MARKER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 _NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
 
 
+# Every ASCII character that Markdown, its common extensions or HTML may read as markup. As a numeric
+# character reference it is plain text, both in Markdown and inside a page's raw HTML blocks (<p>...</p>).
+_MARKUP = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~=^:$"}
+# Facts placed as written. Their validation (callback/facts/addresses.py, parse.py) leaves nothing in them
+# that could become a tag, an attribute or a link, and they go into link targets and code spans, where a
+# character reference would show as typed. The description is Markdown, validated to hold no raw HTML,
+# attribute list or script link.
+AS_WRITTEN = {"Facts.description", "Facts.site_url", "Facts.service_url", "Facts.redirect_uris", "Facts.app_type",
+              "Operator.contact_email", "Processor.policy_url", "Platform.key", "Platform.name", "Scope.name",
+              "Verification.token", "Verification.prefix"}
+
+
 class TemplateError(ValueError):
     """Raised when a page template uses an unknown marker or is not a valid template."""
 
@@ -24,12 +37,35 @@ def cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ").strip()
 
 
+def as_text(value: str) -> str:
+    """Write a fact as plain text on a page: one line, every markup character a character reference."""
+    # A line break in a fact would start a Markdown block (a list, a heading, a raw HTML block).
+    return " ".join(value.split()).translate(_MARKUP)
+
+
+def escaped(value: Any, where: str = "") -> Any:
+    """Return a copy of the facts (or any part of them) with every text fact written as plain text."""
+    if isinstance(value, str):
+        return value if where in AS_WRITTEN else as_text(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(escaped(v, where) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        kind = type(value).__name__
+        # Facts.raw holds every fact unescaped: no template may reach it.
+        return dataclasses.replace(value, **{f.name: {} if f.name == "raw" else
+                                             escaped(getattr(value, f.name), f"{kind}.{f.name}")
+                                             for f in dataclasses.fields(value) if f.init})
+    return value
+
+
 def _count(unit: str):
     return lambda n: f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
 def context(facts: Facts, paths: Mapping[str, str] | list[str] = ()) -> dict[str, Any]:
     """Return every name a page template may use; anything else is an unknown marker."""
+    # Facts are text: they are escaped here, once, so a template's own Markdown around them stays Markdown.
+    facts = escaped(facts)
     return {
         "app": facts,
         "operator": facts.operator,
