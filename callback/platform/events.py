@@ -14,16 +14,42 @@ REMOVAL_REASONS = {
     4: "the account was banned",
     5: "the developer revoked the authorization",
 }
+# TikTok's events nest two or three levels. A deeper one can only be built to exhaust the stack: refused before
+# it reaches event_id() or the receipt log, which would have to encode and decode it again.
+MAX_DEPTH = 32
+
+
 class BadEvent(ValueError):
     """A correctly signed body that is not a TikTok event."""
 
 
+def _loads(text: str | bytes, what: str) -> object:
+    """Decode JSON nested at most MAX_DEPTH deep, or raise BadEvent naming `what`."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise BadEvent(f"{what} nests too deeply") from None
+    except (UnicodeDecodeError, ValueError):
+        raise BadEvent(f"{what} is not JSON") from None
+    if depth(value) > MAX_DEPTH:
+        raise BadEvent(f"{what} nests too deeply")
+    return value
+
+
+def depth(value: object) -> int:
+    """Count how deeply lists and objects nest in a decoded JSON value, without recursing."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def parse_event(body: bytes, *, client_key: str) -> dict:
     """Check a webhook body and return it with `content` decoded, or raise BadEvent saying what is wrong."""
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise BadEvent("the body is not JSON") from None
+    data = _loads(body, "the body")
     if not isinstance(data, dict):
         raise BadEvent("the body is not a JSON object")
     for key in ("client_key", "event", "user_openid"):
@@ -38,10 +64,7 @@ def parse_event(body: bytes, *, client_key: str) -> dict:
         raise BadEvent("create_time must be a unix time in seconds")
     content = data.get("content", "{}")
     if isinstance(content, str):
-        try:
-            content = json.loads(content or "{}")
-        except ValueError:
-            raise BadEvent("content is not a JSON string") from None
+        content = _loads(content or "{}", "content")
     if not isinstance(content, dict):
         raise BadEvent("content must encode a JSON object")
     return {**data, "content": content}

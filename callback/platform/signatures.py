@@ -108,6 +108,8 @@ def parse_meta(signed_request: str | None, *, secret: str) -> dict:
         raise ForgedSignature("signature does not match the payload")
     try:
         payload = json.loads(b64url_decode(payload_part))
+    except RecursionError:  # signed, yet nested only to exhaust the stack
+        raise MalformedSignature("payload nests too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise MalformedSignature("payload is not JSON") from None
     if not isinstance(payload, dict):

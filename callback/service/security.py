@@ -104,6 +104,19 @@ def _error(exc: HTTPException):
     return page, code, keep
 
 
+def _read_body() -> None:
+    """Read the announced body before any view runs, so one the server cannot read is a 400, not a crash."""
+    if not request.content_length and "Transfer-Encoding" not in request.headers:
+        return
+    try:
+        request.get_data(cache=True)  # views and form parsing then read this copy
+    except HTTPException:
+        raise  # 413, or a client that went away: already the right answer
+    except Exception as exc:  # the server's parser refused the framing (bad chunk size or terminator)
+        log.warning("refused a request whose body could not be read (%s)", type(exc).__name__)
+        flask_abort(400)
+
+
 def _crash_handler(previous):
     """Answer a crash as JSON on API routes; elsewhere keep the service's own error page."""
 
@@ -139,6 +152,7 @@ def init_app(app: Flask) -> None:
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:  # behind a reverse proxy: trust its X-Forwarded-For/-Proto, so limits and HSTS see the client
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.before_request(_read_body)
     app.after_request(_headers)
     app.context_processor(lambda: {"csrf_token": csrf_token, "csp_nonce": _nonce})
     previous = app.error_handler_spec.get(None, {}).get(500, {}).get(InternalServerError)
