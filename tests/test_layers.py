@@ -18,8 +18,7 @@ ALLOWED = {
     "checks": {"facts", "platform", "site", "checks", "sandbox"},
     "sandbox": {"sandbox"},
     "tokens": {"facts", "data", "platform"},  # callback.tokens: the uploader's fresh_token()
-    "media": set(),
-    "cli": {"facts", "data", "platform", "site", "service", "checks", "sandbox", "tokens", "media", "cli"},
+    "cli": {"facts", "data", "platform", "site", "service", "checks", "sandbox", "tokens", "cli"},
     "callback": {"service"},  # callback/__init__.py: create_app() for gunicorn and flask --app callback
     "__main__": {"cli"},  # python -m callback
 }

@@ -1,14 +1,15 @@
-"""The sandbox's own controls: inspect state, inject faults, disconnect users, deliver webhooks."""
+"""The sandbox's own controls: inspect state, inject faults, disconnect users, deliver webhooks, steer posting."""
 from __future__ import annotations
 
 import hashlib
 from html import escape
 
-import requests
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from callback.sandbox.posting import announce
+from callback.sandbox.posts import update_fields
 from callback.sandbox.views import state
-from callback.sandbox.webhooks import send_webhook
+from callback.sandbox.webhooks import deliver
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
 
@@ -65,7 +66,7 @@ def webhook():
     client = state().clients.get(body.get("client_key") or next(iter(state().clients)))
     if client is None:
         return {"error": "unknown client_key"}, 400
-    return deliver(client, body["event"], body["user_openid"], body.get("content", {}), body.get("url"))
+    return deliver(state(), client, body["event"], body["user_openid"], body.get("content", {}), body.get("url"))
 
 
 @bp.post("/disconnect")
@@ -77,25 +78,77 @@ def disconnect():
     if user is None or client is None:
         return {"error": "unknown open_id or client_key"}, 400
     state().revoke(client.key, user.open_id)
-    result = deliver(client, "authorization.removed", user.open_id, {"reason": 1}) if client.webhook_url else {}
+    result = deliver(state(), client, "authorization.removed", user.open_id, {"reason": 1}) \
+        if client.webhook_url else {}
     if request.is_json:
         return {"revoked": True, **result}
     return redirect(url_for("control.home"))
 
 
-def deliver(client, event: str, user_openid: str, content: dict, url: str | None = None) -> dict:
-    """Send a signed event and remember the outcome."""
-    url = url or client.webhook_url
-    if not url:
-        return {"error": "no webhook URL registered for this app"}
+# -- Content Posting: a creator's settings, the app's standing, how publishes go --
+
+CREATOR_FIELDS = ("comment_disabled", "duet_disabled", "stitch_disabled", "max_video_post_duration_sec",
+                  "private_account", "can_post", "daily_post_cap")
+
+
+@bp.post("/creator")
+def creator():
+    """Change a creator's posting settings (open_id plus any of CREATOR_FIELDS); answer them all."""
+    body = dict(request.get_json(force=True))
+    user = state().users.get(body.pop("open_id", ""))
+    if user is None:
+        return {"error": "unknown open_id"}, 400
+    return _update(user, body, CREATOR_FIELDS)
+
+
+@bp.post("/app")
+def app_settings():
+    """Change the app's audited flag or verified URL prefixes (client_key defaults to the first app)."""
+    body = dict(request.get_json(force=True))
+    client = state().clients.get(body.pop("client_key", "") or next(iter(state().clients)))
+    if client is None:
+        return {"error": "unknown client_key"}, 400
+    return _update(client, body, ("audited", "verified_prefixes"))
+
+
+def _update(obj, body: dict, allowed: tuple[str, ...]):
+    """Apply settings to a user or app, or answer 400 saying what is wrong."""
     try:
-        status = send_webhook(url, client.key, client.secret, event, user_openid, content).status_code
-    except requests.RequestException as exc:
-        status = f"failed: {type(exc).__name__}"
-    record = {"event": event, "user_openid": user_openid, "url": url, "status": status}
-    with state().lock:
-        state().webhooks.append(record)
-    return record
+        with state().lock:
+            return update_fields(obj, body, allowed)
+    except ValueError as exc:
+        return {"error": str(exc)}, 400
+
+
+@bp.post("/posting")
+def posting():
+    """Change limits (calls a minute per token), window, steps, upload_ttl, active_user_cap or webhooks."""
+    try:
+        return state().posting.configure(**request.get_json(force=True))
+    except ValueError as exc:
+        return {"error": str(exc)}, 400
+
+
+@bp.post("/publish")
+def publish():
+    """Decide how a publish (publish_id) or the next `count` ones end: outcome complete, fail (fail_reason), stall."""
+    body = request.get_json(force=True)
+    try:
+        state().posting.plan(body["outcome"], body.get("fail_reason", ""), int(body.get("count", 1)),
+                             body.get("publish_id", ""))
+    except (KeyError, ValueError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}, 400
+    return {"ok": True}
+
+
+@bp.post("/settle")
+def settle():
+    """Finish a publish's processing now and send its webhooks, as TikTok does whether anyone polls or not."""
+    pub = state().posting.publishes.get(request.get_json(force=True).get("publish_id", ""))
+    if pub is None:
+        return {"error": "unknown publish_id"}, 400
+    announce(pub, state().posting.advance(pub, settle=True))
+    return state().posting.status_of(pub)
 
 
 @bp.get("/avatar/<open_id>.svg")

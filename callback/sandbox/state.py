@@ -7,6 +7,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from callback.sandbox.posts import Posting
+
 # Lifetimes TikTok has documented over time (access, refresh), in seconds.
 LIFETIMES = {"legacy": (86400, 31536000), "rotating": (7200, 15552000)}
 SCOPES = ("user.info.basic", "user.info.profile", "user.info.stats", "video.list", "video.upload", "video.publish")
@@ -23,6 +25,7 @@ class Client:
     redirect_uris: tuple[str, ...] = ()  # empty: any redirect URI is accepted
     webhook_url: str = ""
     audited: bool = False
+    verified_prefixes: tuple[str, ...] = ()  # URL prefixes PULL_FROM_URL may fetch from
 
 
 @dataclass
@@ -36,6 +39,10 @@ class User:
     comment_disabled: bool = False
     duet_disabled: bool = False
     stitch_disabled: bool = True
+    max_video_post_duration_sec: int = 600
+    private_account: bool = False  # an unaudited app may only post to private accounts
+    can_post: bool = True          # False: the platform says this creator cannot post now
+    daily_post_cap: int = 15       # posts a day through the API before spam_risk_too_many_posts
 
 
 @dataclass
@@ -68,6 +75,10 @@ class SandboxState:
     faults: dict[str, collections.deque] = field(default_factory=lambda: collections.defaultdict(collections.deque))
     webhooks: list[dict] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    posting: Posting = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.posting = Posting(self.lock)  # shares the one lock
 
     def add_client(self, key: str, secret: str, **kwargs) -> Client:
         """Register an app."""
@@ -162,12 +173,13 @@ class SandboxState:
             return queue.popleft() if queue else None
 
     def reset(self) -> None:
-        """Forget codes, tokens, counters, faults and deliveries (apps and users stay)."""
+        """Forget codes, tokens, counters, faults, deliveries and publishes (apps and users stay)."""
         with self.lock:
             for table in (self.codes, self.access, self.refresh, self.faults):
                 table.clear()
             self.calls.clear()
             self.webhooks.clear()
+            self.posting.clear()
 
     def summary(self) -> dict:
         """Return counters and sizes, safe to show (no tokens)."""
@@ -180,4 +192,5 @@ class SandboxState:
                            "authorized": self.authorized(u.open_id)} for u in self.users.values()],
                 "webhooks": list(self.webhooks),
                 "lifetimes": {"access": self.access_ttl, "refresh": self.refresh_ttl, "rotate": self.rotate},
+                "posting": self.posting.summary(),
             }

@@ -1,4 +1,4 @@
-"""The platform endpoints the sandbox imitates: consent page, token, revoke, user info, creator info."""
+"""The platform endpoints the sandbox imitates: consent page, token, revoke, user info (posting: posting.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -35,6 +35,11 @@ def oauth_error(error: str, description: str, status: int = 400):
 def api_error(code: str, message: str, status: int):
     """Answer in the open API's error shape."""
     return {"data": {}, "error": {"code": code, "message": message, "log_id": log_id()}}, status
+
+
+def api_ok(data: dict) -> dict:
+    """Answer in the open API's success shape."""
+    return {"data": data, "error": {"code": "ok", "message": "", "log_id": log_id()}}
 
 
 def faulted(endpoint: str):
@@ -179,17 +184,17 @@ def _bearer():
     return grant, None
 
 
-
-def _caller(endpoint: str):
+def caller(endpoint: str):
     """Return (grant, None) for a request with a valid Bearer token, or (None, the fault or error to answer)."""
     if (fault := faulted(endpoint)) is not None:
         return None, fault
     return _bearer()
 
+
 @bp.get("/v2/user/info/")
 def user_info():
     """Return the fields asked for of the token's user."""
-    grant, err = _caller("user_info")
+    grant, err = caller("user_info")
     if err:
         return err
     if "user.info.basic" not in grant.scopes:
@@ -201,23 +206,4 @@ def user_info():
     avatar = f"{request.host_url}_sandbox/avatar/{u.open_id}.svg"
     known = {"open_id": u.open_id, "union_id": u.union_id, "display_name": u.display_name, "username": u.username,
              "avatar_url": avatar, "avatar_url_100": avatar, "avatar_large_url": avatar}
-    return {"data": {"user": {f: known[f] for f in fields}},
-            "error": {"code": "ok", "message": "", "log_id": log_id()}}
-
-
-@bp.post("/v2/post/publish/creator_info/query/")
-def creator_info():
-    """Return what the creator may post right now (an unaudited app may only post privately)."""
-    grant, err = _caller("creator_info")
-    if err:
-        return err
-    if not {"video.publish", "video.upload"} & set(grant.scopes):
-        return api_error("scope_not_authorized", "The user did not authorize the scope video.publish.", 401)
-    u, client = state().users[grant.open_id], state().clients[grant.client_key]
-    options = (["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
-               if client.audited else ["SELF_ONLY"])
-    data = {"creator_avatar_url": f"{request.host_url}_sandbox/avatar/{u.open_id}.svg",
-            "creator_username": u.username, "creator_nickname": u.display_name, "privacy_level_options": options,
-            "comment_disabled": u.comment_disabled, "duet_disabled": u.duet_disabled,
-            "stitch_disabled": u.stitch_disabled, "max_video_post_duration_sec": 600}
-    return {"data": data, "error": {"code": "ok", "message": "", "log_id": log_id()}}
+    return api_ok({"user": {f: known[f] for f in fields}})

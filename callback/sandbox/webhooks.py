@@ -28,3 +28,18 @@ def send_webhook(url: str, client_key: str, client_secret: str, event: str, user
     body = webhook_body(client_key, event, user_openid, content, ts)
     headers = {"Content-Type": "application/json", "TikTok-Signature": signature(client_secret, ts, body)}
     return requests.post(url, data=body, headers=headers, timeout=timeout)
+
+
+def deliver(state, client, event: str, user_openid: str, content: dict, url: str | None = None) -> dict:
+    """Send a signed event for `client` and remember the outcome in `state.webhooks`."""
+    url = url or client.webhook_url
+    if not url:
+        return {"error": "no webhook URL registered for this app"}
+    try:
+        status = send_webhook(url, client.key, client.secret, event, user_openid, content).status_code
+    except requests.RequestException as exc:
+        status = f"failed: {type(exc).__name__}"
+    record = {"event": event, "user_openid": user_openid, "url": url, "status": status}
+    with state.lock:
+        state.webhooks.append(record)
+    return record
