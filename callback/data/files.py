@@ -5,6 +5,7 @@ import contextlib
 import fcntl
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -57,7 +58,10 @@ class FileLock:
 def _flock(fd: int, deadline: float | None, name: str) -> None:
     """Take flock on fd, polling until `deadline` (flock itself has no timeout)."""
     if deadline is None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free almost always: no wait, no thread
+        except BlockingIOError:
+            blocking(fcntl.flock, fd, fcntl.LOCK_EX)
         return
     pause = 0.002
     while True:
@@ -76,11 +80,31 @@ def locked(path: str | Path, timeout: float | None = None) -> contextlib.Abstrac
     return FileLock(path).held(timeout)
 
 
+def blocking(call, *args):
+    """Run a call that blocks in the kernel (fsync, a contended flock) without stalling other requests.
+
+    Under gunicorn's gevent workers every request of a worker shares one thread: there the call runs
+    in gevent's pool of real threads while the others go on (and overlapping fsyncs of several
+    requests can be merged by the filesystem). Elsewhere it is an ordinary call.
+    """
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("os"):
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(call, args)
+    return call(*args)
+
+
+def fsync(fd: int) -> None:
+    """Flush a file to disk (see blocking)."""
+    blocking(os.fsync, fd)
+
+
 def fsync_dir(path: str | Path) -> None:
     """Make a rename or a new file in this directory durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        fsync(fd)
     finally:
         os.close(fd)
 
@@ -93,7 +117,7 @@ def write_atomic(path: str | Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
-            os.fsync(fh.fileno())
+            fsync(fh.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from callback.data.files import FileLock, append_at, fsync_dir, private_dir, sweep_temporary, write_atomic
+from callback.data.files import FileLock, append_at, fsync, fsync_dir, private_dir, sweep_temporary, write_atomic
 
 
 class EventLog:
@@ -85,7 +85,7 @@ class EventLog:
             yield
             fd = os.dup(self._fd)
         try:
-            os.fsync(fd)
+            fsync(fd)
         finally:
             os.close(fd)
 

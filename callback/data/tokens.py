@@ -11,7 +11,7 @@ from typing import Callable
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from callback.data.files import FileLock, append_at, fsync_dir, private_dir, sweep_temporary, write_atomic
+from callback.data.files import FileLock, append_at, fsync, fsync_dir, private_dir, sweep_temporary, write_atomic
 from callback.data.store import ReconnectNeeded, StoreError, apply_tokens
 
 SECRET_FIELDS = ("access_token", "refresh_token")
@@ -181,7 +181,7 @@ class TokenStore:
         fd = os.open(self.journal, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             end = append_at(fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode(), self._offset)
-            os.fsync(fd)
+            fsync(fd)
         finally:
             os.close(fd)
         if new:

@@ -14,6 +14,7 @@ PATTERNS = (
     re.compile(r"(?i)((?:[?&\s]|^)(?:code|code_verifier|access_token|refresh_token|token|client_secret)=)"
                r"[^&\s\"']+"),
 )
+MARKS = ("act.", "rft.", "=", "bearer")  # every pattern above needs one of these (in lower case) to match
 MIN_SECRET = 6  # shorter "secrets" would shred ordinary words out of the logs
 
 _lock = threading.Lock()
@@ -25,6 +26,9 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Return `text` with tokens, bearer values, credential query values and the given secrets masked."""
     for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET}, key=len, reverse=True):
         text = text.replace(secret, MASK)
+    lowered = text.lower()
+    if not any(mark in lowered for mark in MARKS):
+        return text  # most lines (the access log's) hold nothing the patterns could match
     for pattern in PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
     return text
