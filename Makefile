@@ -13,11 +13,13 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
-# Debian's Chromium drives the browser tests; wrk loads the service in benchmarks.
+# Debian's Chromium drives the browser tests; wrk loads the service in benchmarks; the PostgreSQL
+# backend's tests and benchmark start a throwaway cluster with Debian's postgresql binaries.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null || \
+			! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium wrk >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium wrk postgresql >/dev/null; \
 	fi
 
 demo: setup

@@ -9,10 +9,12 @@ import time
 from dataclasses import dataclass
 
 from callback.data.accounts import pick
+from callback.data.backends import open_backend
+from callback.data.erasure import erase_user
 from callback.data.store import ReconnectNeeded, TokenBackend
-from callback.data.tokens import TokenStore
 from callback.facts import FactsError, load_facts
 from callback.facts.settings import SECRETS, load_settings
+from callback.facts.setup import local, public_users
 from callback.platform.redaction import redact
 from callback.platform.tiktok import PlatformError, TikTok
 
@@ -21,16 +23,46 @@ DAY = 86400
 
 
 def open_store(settings: dict) -> TokenBackend:
-    """Open the token store the settings point at."""
-    return TokenStore(settings["DATA_DIR"], settings.get("ENCRYPTION_KEY") or None)
+    """Open the token store the settings point at (the data directory, or GREENLIGHT_DATABASE_URL)."""
+    return open_backend(settings).store
+
+
+class Refused(ReconnectNeeded):
+    """TikTok itself refused the account's token (not a token that merely expired here)."""
+
+
+class AccessRemoved(ReconnectNeeded):
+    """TikTok refused the account's token in a local setup, where that is how a removal shows: its data is erased."""
 
 
 def connect_url(settings: dict) -> str:
     """Return where a user reconnects, from the facts (or a generic hint if they cannot be read)."""
     try:
-        return load_facts(settings["FACTS_FILE"]).connect_url
+        facts = load_facts(settings["FACTS_FILE"])
     except FactsError:
         return "the service's /connect/tiktok page"
+    return facts.connect_url if public_users(facts) else "a new link from `greenlight connect`"
+
+
+def forget_refused(store: TokenBackend, open_id: str, settings: dict, reason: str) -> AccessRemoved | None:
+    """Erase an account whose token TikTok refused, when the service is local; return the error to raise.
+
+    TikTok cannot reach a service on the operator's own computer with its removal webhook, so there a refused
+    token is the sign that access was removed, and the privacy policy promises the deletion that follows.
+    A hosted service waits for the signed webhook instead: a refusal alone may be a passing fault.
+    """
+    try:
+        facts = load_facts(settings["FACTS_FILE"])
+    except FactsError:
+        log.error("the facts cannot be read: account %s, refused by TikTok, is kept for now", open_id)
+        return None
+    if not local(facts):
+        return None
+    done = erase_user(open_id, store=store, recs=open_backend(settings).records, source="tiktok",
+                      reason=f"TikTok refused the account's token: access was removed ({reason})")
+    log.warning("TikTok refused the token of account %s: access was removed, its data erased (receipt %s)",
+                done["subject"][:16], done["code"])
+    return AccessRemoved(open_id, "TikTok refused its token, so access was removed; its data was deleted here")
 
 
 def refresher(settings: dict):
@@ -45,7 +77,7 @@ def refresher(settings: dict):
             return client.refresh(account["refresh_token"])
         except PlatformError as exc:
             if exc.error == "invalid_grant":
-                raise ReconnectNeeded(account["open_id"], "TikTok rejected the refresh token (invalid_grant)") from None
+                raise Refused(account["open_id"], "TikTok rejected the refresh token (invalid_grant)") from None
             raise
     return refresh
 
@@ -53,7 +85,26 @@ def refresher(settings: dict):
 def fresh_account(store: TokenBackend, open_id: str, settings: dict, margin: float | None = None) -> dict:
     """Return the account with an access token valid for `margin` seconds (REFRESH_MARGIN by default)."""
     margin = settings["REFRESH_MARGIN"] if margin is None else margin
-    return store.refresh(open_id, refresher(settings), margin=margin)
+    try:
+        return store.refresh(open_id, refresher(settings), margin=margin)
+    except Refused as exc:
+        raise forget_refused(store, open_id, settings, exc.reason) or exc from None
+
+
+def check_access(store: TokenBackend, open_id: str, settings: dict) -> dict:
+    """Return the account fresh, after asking TikTok whether it still accepts the token (user info).
+
+    A local setup calls this on its refresh schedule: access_token_invalid on a token that is fresh means
+    the user removed access, and the account is erased (AccessRemoved).
+    """
+    account = fresh_account(store, open_id, settings)
+    try:
+        TikTok.from_settings(settings).user_info(account["access_token"], fields="open_id")
+    except PlatformError as exc:
+        if exc.error == "access_token_invalid":
+            raise forget_refused(store, open_id, settings, exc.error) or exc from None
+        raise
+    return account
 
 
 @dataclass

@@ -183,3 +183,8 @@ def live_service(sandbox_config, sandbox, tmp_path):
     sandbox.client.webhook_url = server.url + "/webhooks/tiktok"
     with server:
         yield LiveService(server, app, sandbox)
+
+
+# -- a throwaway PostgreSQL for the storage contract and the multi-instance tests (see tests/pg_support.py) --
+
+from pg_support import pg_cluster, pg_empty_url, pg_url  # noqa: E402,F401

@@ -16,8 +16,9 @@ BIN = Path(sys.executable).parent
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 # What a loopback demo cannot be, and so may only warn about: https, a real key, final facts.
+# facts.deployment: the demo's pages link its loopback service, which only a demo may do.
 DEMO_WARNINGS = {"facts.draft", "facts.webhook", "facts.contact", "facts.client_key", "site.https",
-                 "service.health"}
+                 "service.health", "facts.deployment"}
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,9 @@ from callback.facts import SCOPES, FactsError, load_facts
 # (id, changes to the example facts or raw file text, the key path the message must name, a phrase of it)
 BAD = [
     ("missing-key", {"name": None}, "extra.app.name", "is required"),
-    ("missing-nested", {"operator__country": None}, "extra.app.operator.country", "is required"),
+    ("missing-nested", {"retention__deletion_response_hours": None}, "extra.app.retention.deletion_response_hours",
+     "is required"),
+    ("no-contact", {"operator__contact_email": None}, "extra.app.operator.contact_email", "is required"),
     ("wrong-type-map", {"operator": "Northwind"}, "extra.app.operator", "must be a mapping"),
     ("wrong-type-list", {"processors": "none"}, "extra.app.processors", "must be a list"),
     ("word-for-int", {"retention__tokens_unused_days": "ninety"},

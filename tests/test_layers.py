@@ -18,7 +18,8 @@ ALLOWED = {
     "checks": {"facts", "platform", "site", "checks", "sandbox"},
     "sandbox": {"sandbox"},
     "tokens": {"facts", "data", "platform"},  # callback.tokens: the uploader's fresh_token()
-    "cli": {"facts", "data", "platform", "site", "service", "checks", "sandbox", "tokens", "cli"},
+    "publishing": {"facts", "data", "platform"},  # callback.publishing: a pipeline's queue_video()
+    "cli": {"facts", "data", "platform", "site", "service", "checks", "sandbox", "tokens", "publishing", "cli"},
     "callback": {"service"},  # callback/__init__.py: create_app() for gunicorn and flask --app callback
     "__main__": {"cli"},  # python -m callback
 }

@@ -80,3 +80,26 @@ def test_unwritable_output_is_a_clean_error(tmp_path):
     result = CliRunner().invoke(cli, ["--facts", str(ROOT / "mkdocs.yml"), "review-kit",
                                       "--output", str(tmp_path / "missing-dir" / "k.md")])
     assert result.exit_code == 1 and "could not write" in result.output and "Traceback" not in result.output
+
+
+def test_app_icon_category_and_audience_come_from_the_product_facts(tmp_path):
+    details = kit(tmp_path).split("## Products")[0]
+    assert "- App icon: `docs/assets/icon.png` (PNG, 1024×1024 px)" in details
+    assert "- Category: Content creation tools" in details and "- Who it is for: Independent creators" in details
+
+
+def test_missing_icon_and_category_are_flagged(tmp_path, facts_file):
+    details = kit(tmp_path, facts_file(product=None)).split("## Products")[0]
+    assert "App icon: **missing**" in details and "Category: **missing**" in details
+
+
+def test_the_exact_wordings_reviewers_look_for_are_in_the_checklist(tmp_path):
+    text = kit(tmp_path).split("## Demo video checklist")[1]
+    for words in ['"Promotional content"', '"Paid partnership"', '"Branded content visibility cannot be set to private."',
+                  "photo posts offer Comment only", "**5 creators can post in 24 hours**"]:
+        assert words in text, words
+
+
+def test_a_direct_post_app_for_its_operator_alone_is_warned(tmp_path, facts_file):
+    assert "Refused as personal use" in kit(tmp_path, facts_file(users="owner"))
+    assert "Refused as personal use" not in kit(tmp_path)

@@ -9,6 +9,7 @@ from callback.checks import Check, Finding, Result, Target, fail, format_json, f
 from callback.checks.pages import open_site
 from callback.facts.settings import load_settings
 from callback.facts import FactsError, load_facts, read_config
+from callback.facts.source import facts_source
 
 
 def build_target(facts_path: str | Path, site: str | None = None, service: str | None = None,
@@ -26,7 +27,7 @@ def build_target(facts_path: str | Path, site: str | None = None, service: str |
 
 def _invalid_facts(path: str, exc: FactsError) -> list[Result]:
     check = Check("facts.valid", "The facts file is valid", "facts", lambda t: [])
-    return [Result(check, "fail", [fail(p, f"edit {Path(path).name}") for p in exc.problems]
+    return [Result(check, "fail", [fail(p, f"edit {facts_source(path).name}") for p in exc.problems]
                    + [Finding("skip", "no other check can run until the facts load")])]
 
 

@@ -6,6 +6,7 @@ import re
 from callback.checks.model import Finding, Target, fail, note, register, warn
 from callback.checks.addresses import is_loopback
 from callback.facts.addresses import EMAIL
+from callback.facts.setup import local
 
 CHECKS: list = []
 check = register(CHECKS, "facts")
@@ -109,17 +110,53 @@ def redirects(t: Target) -> list[Finding]:
     return out or [note(f"{len(uris)} redirect URI(s) for a {kind} app; the service answers at {served}")]
 
 
-@check("facts.webhook", "The webhook URL is https")
+@check("facts.webhook", "The webhook URL is https (or, for a local service, none is promised)")
 def webhook(t: Target) -> list[Finding]:
-    fix = f"set {t.fact('urls.service')} to your https service"
+    if local(t.facts):
+        # TikTok cannot reach a loopback service; the policy says a refused token is how removals are learnt.
+        return [note("deployment: local: no webhook URL to register; a removal is learnt when TikTok refuses "
+                     "the account's token (greenlight tokens refresh checks each token)")]
+    fix = f"set {t.fact('urls.service')} to your https service, or {t.fact('deployment')} to local"
     bad = _https_or_demo(t, t.facts.webhook_url, "the webhook URL", fix)
     return [bad] if bad else [note(t.facts.webhook_url)]
 
 
-@check("facts.contact", "A contact email is given")
+# A URL on this machine: no visitor of the public site can open it.
+_LOOPBACK_URL = re.compile(r"https?://(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?[^\s\"'<>)]*", re.I)
+
+
+@check("facts.deployment", "The pages promise only endpoints people can reach, as the deployment says")
+def deployment(t: Target) -> list[Finding]:
+    facts, out = t.facts, []
+    if local(facts) and facts.app_type != "desktop":
+        out.append(fail("deployment: local, but platforms.tiktok.app_type is web: TikTok accepts a loopback "
+                        "redirect URI only for desktop apps", f"set {t.fact('platforms.tiktok.app_type')} to desktop"))
+    if facts.users == "owner" and "video.publish" in facts.tiktok_scopes:
+        # Field report (shared/platform-contracts.md): Direct Post review refuses apps for personal use.
+        out.append(warn("users: owner with video.publish: TikTok's review refuses Direct Post for apps meant for "
+                        "private or personal use", "publish with video.upload (inbox drafts), or open the app to "
+                        f"others ({t.fact('users')}: public)"))
+    if t.site.local and not t.site.exists():
+        return out or [note(f"deployment: {facts.deployment} (no built site to read)")]
+    fix = (f"keep loopback addresses off the pages: {t.fact('deployment')} is {facts.deployment}; rebuild with "
+           "greenlight build (page templates must not print app.connect_url or app.service_url for a local service)")
+    for path, resp in t.site.walk():
+        if not resp.content_type.startswith("text/html"):
+            continue
+        found = _LOOPBACK_URL.search(resp.text)
+        if not found:
+            continue
+        shown = f"{path or 'index.html'} shows {found.group(0)}, which no visitor or platform can reach"
+        out.append(warn(shown + " (loopback demo)", fix) if t.demo and not local(facts) else fail(shown, fix))
+    return out or [note(f"deployment: {facts.deployment}; no page shows a loopback address")]
+
+
+@check("facts.contact", "A contact email or contact page is given")
 def contact(t: Target) -> list[Finding]:
     email = t.facts.operator.contact_email or ""
     fix = f"set {t.fact('operator.contact_email')} to an address you read"
+    if not email and t.facts.operator.contact_url:
+        return [note(f"contact page {t.facts.operator.contact_url}")]
     if not EMAIL.match(email):
         return [fail(f"contact email {email!r} is not an email address", fix)]
     domain = email.rpartition("@")[2].casefold()
@@ -149,7 +186,9 @@ def client_key(t: Target) -> list[Finding]:
         return [fail("TIKTOK_CLIENT_KEY is the local demo key", fix)]
     # Assumption, from the developer portal's key shapes: sandbox apps' client keys start with "sbaw",
     # production apps' with "aw". A key of another shape is reported, not judged.
-    production_facts = not t.facts.draft and not is_loopback(t.facts.site_url) and not is_loopback(t.facts.service_url)
+    # A local service is on loopback by design: its facts are production facts all the same.
+    production_facts = (not t.facts.draft and not is_loopback(t.facts.site_url)
+                        and (local(t.facts) or not is_loopback(t.facts.service_url)))
     if key.startswith("sbaw"):
         if production_facts:
             return [warn("TIKTOK_CLIENT_KEY is a sandbox key (starts with 'sbaw', assumed) but the facts are final "

@@ -10,6 +10,7 @@ from typing import Callable
 from callback.checks.addresses import is_loopback
 from callback.checks.pages import Site
 from callback.facts import Facts
+from callback.facts.source import fact_prefix, facts_source
 
 ORDER = {"pass": 0, "skip": 1, "warn": 2, "fail": 3}
 
@@ -64,8 +65,8 @@ class Target:
 
     def fact(self, key: str) -> str:
         """Name a fact for a fix message: 'extra.app.<key> in mkdocs.yml' (or '<key> in' a bare facts file)."""
-        prefix = "extra.app." if "extra" in self.config else ""
-        return f"{prefix}{key} in {self.facts_path.name}"
+        source = facts_source(self.facts_path)  # the demo's copy names the operator's file: edit that one
+        return f"{fact_prefix(source)}{key} in {source.name}"
 
 
 @dataclass(frozen=True)

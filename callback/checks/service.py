@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 from callback.checks.model import Finding, Skip, Target, fail, note, register, warn
 from callback.checks.addresses import is_loopback, origin
 from callback.checks.pages import fetch
+from callback.facts.setup import public_users
 from callback.platform.signatures import sign_tiktok
 
 CHECKS: list = []
@@ -89,6 +90,11 @@ def webhook_signed(t: Target) -> list[Finding]:
 def connect(t: Target) -> list[Finding]:
     url = base(t) + "/connect/tiktok"
     resp = fetch(url)
+    if not public_users(t.facts):  # users: owner: the owner connects with `greenlight connect`, nobody else may
+        if resp.status == 404:
+            return [note(f"{url} answers 404: only the owner connects (greenlight connect), as the pages say")]
+        return [fail(f"{url} answered {resp.error or resp.status}, but the facts say users: owner (no public "
+                     "connect page)", "deploy the current service with these facts")]
     if resp.status not in (302, 303, 307):
         return [fail(f"{url} answered {resp.error or resp.status}, not a redirect to TikTok",
                      "deploy the current service and check its log")]

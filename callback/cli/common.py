@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import click
 
+from callback.data.backends import open_backend
 from callback.data.records import Records
 from callback.data.store import TokenBackend
 from callback.facts import Facts, FactsError, load_facts
 from callback.facts.settings import ConfigError, load_settings
-from callback.tokens import open_store
 
 
 def facts_from(ctx: click.Context) -> Facts:
@@ -34,9 +34,13 @@ data_dir_option = click.option(
 
 
 def open_stores(ctx: click.Context, data_dir: str | None) -> tuple[TokenBackend, Records]:
-    """Open the token store and records of the data directory the settings (or --data-dir) name."""
+    """Open the token store and records the settings name: the data directory (or --data-dir), or the database."""
     settings = cli_settings(ctx, data_dir)
-    return open_store(settings), Records(settings["DATA_DIR"])
+    try:
+        backend = open_backend(settings)
+        return backend.store, backend.records
+    except ConfigError as exc:  # an unreachable or not yet upgraded database
+        raise click.ClickException(str(exc)) from None
 
 
 def echo_table(table: list[tuple]) -> None:

@@ -16,6 +16,7 @@ import requests
 import yaml
 
 from callback.facts import FactsError, load_facts, read_config
+from callback.facts.source import generated_header
 from callback.data.files import private_dir, write_atomic
 from callback.sandbox.server import BackgroundServer
 from callback.site.static import StaticServer
@@ -88,7 +89,8 @@ def start_demo(facts: str | Path = "mkdocs.yml", data_dir: str | Path = "instanc
     site_dir.mkdir(exist_ok=True)
     site = _bind(StaticServer, site_port, site_dir)
     facts_path = data / "demo-facts.yml"
-    write_atomic(facts_path, yaml.safe_dump(demo_facts(facts, service.url, site.url), sort_keys=False))
+    copy = yaml.safe_dump(demo_facts(facts, service.url, site.url), sort_keys=False)
+    write_atomic(facts_path, generated_header(facts) + copy)  # its first line names the file to edit
     parsed = load_facts(facts_path)
     config_file = Path(facts) if "extra" in read_config(facts) else Path("mkdocs.yml")
     build(config_file, facts_path, site_dir)

@@ -6,6 +6,9 @@ from pathlib import Path
 import click
 
 from callback.facts import Facts, FactsError, load_facts, read_config
+from callback.facts.images import image_info
+from callback.facts.setup import local, public_users
+from callback.facts.source import docs_dir
 from callback.site.render import cell
 
 META_DELETION_PATH = "/meta/data-deletion"  # callback/service/meta.py's route
@@ -40,7 +43,8 @@ def products(facts: Facts) -> list[str]:
     out = ["### TikTok: Login Kit", "",
            f"Lets a creator connect their TikTok account to {facts.name}. The browser goes to TikTok's consent "
            f"page (with state and PKCE), comes back to the redirect URI, and {facts.name} exchanges the code for "
-           "tokens kept in the operator's own token file.", ""]
+           + ("tokens kept in the operator's own database." if facts.storage.kind == "database" else
+              "tokens kept in the operator's own token file."), ""]
     out += ["Redirect URI(s):", "", *_bullets(f"`{u}`" for u in facts.redirect_uris), ""]
     if scopes & {"video.publish", "video.upload"}:
         kinds = [k for k, s in (("Direct Post (post to the profile)", "video.publish"),
@@ -76,7 +80,10 @@ def urls(facts: Facts, config: dict) -> list[str]:
     """Return the URLs to paste into the TikTok developer portal."""
     p = pages(facts, config)
     rows = [("Website URL", p["landing"]), ("Terms of Service URL", p["terms"]), ("Privacy Policy URL", p["privacy"]),
-            *(("Redirect URI", u) for u in facts.redirect_uris), ("Webhook callback URL", facts.webhook_url),
+            *(("Redirect URI", u) for u in facts.redirect_uris),
+            # TikTok cannot reach a service on the operator's own computer: nothing to register there.
+            ("Webhook callback URL", "(leave empty: a local service cannot receive webhooks)" if local(facts)
+             else facts.webhook_url),
             ("Data-deletion page (for your records)", p["deletion"])]
     out = ["| Portal field | Paste |", "| --- | --- |", *(f"| {k} | `{v}` |" for k, v in rows)]
     if facts.verification:
@@ -93,7 +100,8 @@ def demo_video(facts: Facts, config: dict) -> list[str]:
     steps = [f"Open the website {p['landing']} in a desktop browser with the address bar visible; scroll so the "
              "description, the scopes and the Privacy Policy and Terms links show without opening a menu.",
              f"Open the Privacy Policy and the Terms of Service from those links ({p['privacy']}, {p['terms']}).",
-             f"Start the connection from {facts.connect_url}: TikTok's consent page shows the app name {name!r} "
+             f"Start the connection from {facts.connect_url if public_users(facts) else 'a `greenlight connect` link'}: "
+             f"TikTok's consent page shows the app name {name!r} "
              "and every scope requested (use an account that has not authorized the app yet, so consent shows).",
              "Authorize, and show the connected account's display name and avatar back in the app (user.info.basic)."]
     if "video.publish" in scopes:
@@ -101,26 +109,50 @@ def demo_video(facts: Facts, config: dict) -> list[str]:
             "Open the post screen: the creator's nickname comes from a fresh creator_info query made for this post.",
             "Privacy: a choice from creator_info's privacy_level_options with **no default**; the creator picks one.",
             "Comment, Duet and Stitch toggles are **off** by default, and greyed out when creator_info says "
-            "they are disabled for this account; the video respects max_video_post_duration_sec.",
+            "they are disabled for this account; photo posts offer Comment only (no Duet or Stitch); the video "
+            "respects max_video_post_duration_sec.",
             "Commercial content disclosure: the toggle is off by default; turning it on offers **Your Brand** and "
-            "**Branded Content**, both unchecked; Branded Content cannot be private (the private option is "
-            "disabled, or switched away from, with an explanation).",
+            "**Branded Content**, both unchecked, and publishing stays blocked until one is chosen. The post is "
+            "labelled \"Promotional content\" (Your Brand) or \"Paid partnership\" (Branded Content). "
+            "Branded Content cannot be private: the private option is disabled, with the hover text "
+            "\"Branded content visibility cannot be set to private.\"",
             "Before the publish button, the consent line reads \"By posting, you agree to TikTok's Music Usage "
             "Confirmation\" (and \"... Branded Content Policy\" when Branded Content is chosen).",
             "Show the preview of the video and its editable title, then publish only after the creator's tap.",
             "Show the processing status until it completes (status fetch or the post.publish.* webhook)."]
     if "video.upload" in scopes:
         steps.append("Send a video to the inbox, then show the draft notification in the TikTok app.")
-    steps += [f"Show the data-deletion page ({p['deletion']}) and the deletion form at {facts.deletion_url}.",
+    asks = f"the deletion form at {facts.deletion_url}" if facts.deletion_url else "the contact address it names"
+    steps += [f"Show the data-deletion page ({p['deletion']}) and {asks}.",
               "Disconnect the app in TikTok's settings and show the account gone from the app "
-              "(the authorization.removed webhook deleted its data)."]
+              + ("(run `greenlight tokens refresh`: TikTok refuses the token, and its data is deleted)." if local(facts)
+                 else "(the authorization.removed webhook deleted its data).")]
     out = [f"{i}. {s}" for i, s in enumerate(steps, 1)]
-    out += ["", "Until the app passes TikTok's audit, every Direct Post is limited to `SELF_ONLY` and a few "
-            "creators a day: make the demo account private, or record with the inbox upload."]
+    out += ["", "Until the app passes TikTok's audit, every Direct Post is limited to `SELF_ONLY` and at most "
+            "**5 creators can post in 24 hours**: make the demo account private, or record with the inbox upload."]
     return out
 
 
-def review_kit(facts: Facts, config: dict) -> str:
+def app_face(facts: Facts, root: Path | None) -> list[str]:
+    """Return the portal's app icon and category, and who the app is for, as the facts give them."""
+    product = facts.product
+    size = ""
+    if product.icon and root is not None and (root / product.icon).is_file():
+        info = image_info((root / product.icon).read_bytes())
+        size = f" ({info.kind.upper()}, {info.width}×{info.height} px)" if info else " (not a PNG or JPEG)"
+    where = f"{root.name}/" if root else ""
+    icon = f"`{where}{product.icon}`{size}" if product.icon else "**missing**: add product.icon"
+    out = [f"- App icon: {icon}; the portal takes a square PNG or JPEG of at least 512 px",
+           f"- Category: {product.category or '**missing**: add product.category'} (pick the portal's nearest)"]
+    if product.audience:
+        out.append(f"- Who it is for: {product.audience}")
+    if getattr(facts, "users", "public") == "owner" and "video.publish" in facts.tiktok_scopes:
+        out += ["", "> **Refused as personal use.** TikTok refuses Direct Post apps \"for private or personal use\"; "
+                "these facts say only the operator connects. Open the app to other creators, or use inbox upload."]
+    return out
+
+
+def review_kit(facts: Facts, config: dict, root: Path | None = None) -> str:
     """Render the whole review kit as Markdown."""
     p = pages(facts, config)
     lines = [f"# {facts.name}: app review kit", "",
@@ -129,7 +161,7 @@ def review_kit(facts: Facts, config: dict) -> str:
     if facts.draft:
         lines += ["> **Draft facts.** These facts say `draft: true`: finish them before you submit anything.", ""]
     lines += ["## App details", "", f"- App name: **{facts.name}**", f"- Website: {p['landing']}",
-              f"- Platform: {'Web' if facts.app_type == 'web' else 'Desktop'}", "",
+              f"- Platform: {'Web' if facts.app_type == 'web' else 'Desktop'}", *app_face(facts, root), "",
               "Short description:", "", f"> {facts.summary}", "", "Description:", "",
               *(f"> {line}" if line else ">" for line in facts.description.strip().splitlines()), "",
               "## Products", "", *products(facts), "## Scopes", "", *scopes_table(facts), "",
@@ -150,7 +182,7 @@ def review_kit_command(ctx: click.Context, output: str) -> None:
     """
     path = ctx.find_root().obj["facts_path"]
     try:
-        text = review_kit(load_facts(path), read_config(path))
+        text = review_kit(load_facts(path), read_config(path), docs_dir(path))
     except FactsError as exc:
         raise click.ClickException("the facts file is invalid:\n" + str(exc)) from None
     click.echo(text)

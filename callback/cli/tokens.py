@@ -4,18 +4,21 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from pathlib import Path
 
 import click
 
 from callback.cli.common import cli_settings, facts_from
-from callback.data.accounts import AccountError, AmbiguousAccount, export_env, pick
+from callback.data.accounts import AccountError, AmbiguousAccount, clear_exports, export_env, pick
 from callback.data.store import ReconnectNeeded, StoreError
 from callback.facts.dates import utc_text
+from callback.facts.settings import ConfigError
+from callback.facts.setup import local
 from callback.platform.redirects import (configured_redirect_uri, redirect_mismatch, redirect_uri_problems,
                                          served_redirect_uri)
 from callback.platform.tiktok import PlatformError, TikTok
-from callback.tokens import (DAY, clean, connect_url, fresh_account, hand_out, log, open_store, refresh_warning, status,
-                             until, usable_account)
+from callback.tokens import (DAY, AccessRemoved, check_access, clean, connect_url, fresh_account, hand_out, log,
+                             open_store, refresh_warning, status, until, usable_account)
 
 RECONNECT_EXIT = 3  # distinct from 1 (any other failure) so cron wrappers can tell a user must act
 
@@ -42,7 +45,7 @@ def explained(settings: dict, by_open_id: str = ""):
         raise click.ClickException(clean(f"{exc}; connect at {connect_url(settings)}", settings)) from None
     except PlatformError as exc:
         raise click.ClickException(clean(f"could not reach a fresh token: {exc}", settings)) from None
-    except StoreError as exc:
+    except (StoreError, ConfigError) as exc:
         raise click.ClickException(clean(str(exc), settings)) from None
 
 
@@ -101,8 +104,14 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Refresh even tokens that are not about to expire.")
 @click.pass_context
 def refresh_command(ctx: click.Context, account: str | None, force: bool) -> None:
-    """Refresh every access token near expiry (run it from cron or a systemd timer)."""
+    """Refresh every access token near expiry (run it from cron or a systemd timer).
+
+    With deployment: local it also asks TikTok whether each token is still accepted: TikTok cannot tell a
+    local service that a user removed access, so a refused token is how it learns, and the account's data
+    is then deleted, as the privacy policy says.
+    """
     settings = cli_settings(ctx)
+    probe = local(facts_from(ctx))
     with explained(settings, "greenlight tokens refresh --account OPEN_ID"):
         store = open_store(settings)
         accounts = [pick(store, account)] if account else store.list()
@@ -114,8 +123,13 @@ def refresh_command(ctx: click.Context, account: str | None, force: bool) -> Non
         try:
             before = acc.get("expires_at")
             acc = fresh_account(store, acc["open_id"], settings, float("inf") if force or near_end else None)
+            if probe:
+                acc = check_access(store, acc["open_id"], settings)
             word = "refreshed" if acc.get("expires_at") != before else "fresh"
             click.echo(f"{word}: {name}: access token valid until {utc_text(acc['expires_at'])}")
+        except AccessRemoved as exc:  # the user removed access: erased, as the policy promises; nothing to fix
+            click.echo(f"REMOVED: {name}: {exc.reason}")
+            continue
         except ReconnectNeeded as exc:
             reconnect += 1
             log.error("%s needs to be connected again (%s): %s", name, exc.reason, connect_url(settings))
@@ -165,6 +179,7 @@ def revoke_command(ctx: click.Context, account: str, local_only: bool, yes: bool
                                                  "Try again, or use --local-only", settings, acc)) from None
             note = f"TikTok answered {exc.error}: the token was already invalid"
     store.delete(acc["open_id"])
+    clear_exports(acc)
     click.echo(f"deleted {name} ({acc['open_id']}): {note}")
 
 
@@ -185,6 +200,8 @@ def export_command(ctx: click.Context, env_file: str, account: str | None) -> No
         acc = fresh_account(store, pick(store, account)["open_id"], settings)
         store.update(acc["open_id"], last_used_at=time.time())
     keys = export_env(acc, env_file)
+    # Remembered with the account, so erasing it also clears this copy (the privacy policy says so).
+    store.update(acc["open_id"], exports=sorted({*acc.get("exports", []), str(Path(env_file).resolve())}))
     click.echo(f"wrote {', '.join(keys)} to {env_file} (access token valid until {utc_text(acc['expires_at'])})")
 
 

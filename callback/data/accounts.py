@@ -50,6 +50,31 @@ def pick(store: TokenBackend, ref: str | None = None) -> dict:
     return accounts[0]
 
 
+EXPORTED = ("TIKTOK_ACCESS_TOKEN", "TIKTOK_REFRESH_TOKEN", "TIKTOK_OPEN_ID", "TIKTOK_EXPIRES_AT")
+
+
+def _name(line: str) -> str:
+    return line.strip().removeprefix("export ").partition("=")[0].strip()
+
+
+def clear_exports(account: dict) -> list[str]:
+    """Remove the account's token lines from every .env file it was exported to; return the files cleared.
+
+    A file whose TIKTOK_OPEN_ID names another account now (exported again since) is left alone.
+    """
+    cleared = []
+    for path in account.get("exports") or []:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue  # moved or deleted by its owner: nothing of ours is left there
+        if f"TIKTOK_OPEN_ID={account['open_id']}" not in [line.strip().removeprefix("export ") for line in lines]:
+            continue
+        write_atomic(path, "".join(f"{line}\n" for line in lines if _name(line) not in EXPORTED))
+        cleared.append(path)
+    return cleared
+
+
 def export_env(account: dict, path: str | Path) -> list[str]:
     """Write the account's token variables into a .env file (0600), keeping its other lines; return the keys."""
     values = {"TIKTOK_ACCESS_TOKEN": account["access_token"], "TIKTOK_REFRESH_TOKEN": account["refresh_token"],
@@ -58,6 +83,6 @@ def export_env(account: dict, path: str | Path) -> list[str]:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         lines = []
-    kept = [line for line in lines if line.strip().removeprefix("export ").partition("=")[0].strip() not in values]
+    kept = [line for line in lines if _name(line) not in values]
     write_atomic(path, "\n".join(kept + [f"{k}={v}" for k, v in values.items()]) + "\n")
     return list(values)

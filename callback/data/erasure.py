@@ -5,7 +5,9 @@ import logging
 import time
 from typing import Callable
 
+from callback.data.accounts import clear_exports
 from callback.data.deletions import identifier
+from callback.data.queue import PostQueue, queue_of
 from callback.data.records import Records, mentions
 from callback.data.store import TokenBackend
 
@@ -14,7 +16,7 @@ log = logging.getLogger("greenlight.erasure")
 
 def erase_user(open_id: str, *, store: TokenBackend, recs: Records, source: str, reason: str = "",
                code: str | None = None, key: str | None = None, revoke: Callable[[dict], None] | None = None,
-               now: float | None = None) -> dict:
+               now: float | None = None, queue: PostQueue | None = None) -> dict:
     """Remove every record naming this account from every store, keeping one hashed receipt; say what went.
 
     `open_id` must be proven (by a sign-in, the operator's approval or a signed platform event); `code`
@@ -35,6 +37,10 @@ def erase_user(open_id: str, *, store: TokenBackend, recs: Records, source: str,
             log.warning("could not revoke the tokens at TikTok before erasing (%s); deleting them locally anyway",
                         type(exc).__name__)
     tokens = store.delete(open_id) if open_id else False  # also drops journal lines and stray copies
+    if account:
+        clear_exports(account)  # copies handed to an uploader's .env go with the account
+    # Queued videos and their titles, settings and statuses (the file backend's queue unless one is given).
+    queued = q.erase_account(open_id) if open_id and (q := queue_of(recs, queue)) is not None else 0
     request = recs.deletions.get(code) if code else None
     subject = recs.subject(open_id or (identifier(request) if request else ""))
     requests = recs.deletions.erase(open_id, code=code, subject=subject, now=now, note=reason)
@@ -43,10 +49,10 @@ def erase_user(open_id: str, *, store: TokenBackend, recs: Records, source: str,
                                   subject=subject, note=reason)["code"]
     # Last: a pending removal's receipt names its account until this rewrite, which marks the work done.
     events = recs.events.rewrite(lambda r: _anonymous(r) if open_id and mentions(r, open_id) else r)
-    log.info("erased account %s (%s): tokens %s, %d webhook receipts, %d deletion requests; receipt %s",
-             subject[:16], source, "deleted" if tokens else "none", events, requests, code)
+    log.info("erased account %s (%s): tokens %s, %d webhook receipts, %d deletion requests, %d queued posts; "
+             "receipt %s", subject[:16], source, "deleted" if tokens else "none", events, requests, queued, code)
     return {"subject": subject, "tokens": tokens, "revoked": revoked, "events": events, "requests": requests,
-            "code": code}
+            "queued": queued, "code": code}
 
 
 def _anonymous(receipt: dict) -> dict:

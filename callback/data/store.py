@@ -1,6 +1,7 @@
 """The storage interface every token backend implements, and what callers share across backends."""
 from __future__ import annotations
 
+import time
 from typing import Callable, Protocol
 
 from cryptography.fernet import Fernet
@@ -19,13 +20,17 @@ class ReconnectNeeded(RuntimeError):
 
 
 class TokenBackend(Protocol):
-    """The few calls the rest of Greenlight makes on stored accounts (the file store implements them)."""
+    """The few calls the rest of Greenlight makes on stored accounts.
+
+    Implemented by the file store (callback.data.tokens) and the PostgreSQL store (callback.data.pg_tokens);
+    callback.data.backends.open_backend picks one, and tests/test_storage_contract.py holds both to it.
+    """
 
     def get(self, open_id: str) -> dict | None:
         """Return one account with its tokens decrypted, or None."""
 
     def list(self) -> list[dict]:
-        """Return every account, tokens decrypted, ordered by display name."""
+        """Return every account, tokens decrypted, ordered by display name, then open_id."""
 
     def put(self, account: dict) -> None:
         """Insert or replace an account (keyed by its open_id)."""
@@ -36,8 +41,13 @@ class TokenBackend(Protocol):
     def delete(self, open_id: str) -> bool:
         """Remove an account so that no stored copy names it; return whether it existed."""
 
-    def refresh(self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300) -> dict:
-        """Return the account with an access token valid for `margin` seconds, refreshing it exactly once."""
+    def refresh(self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300,
+                now: Callable[[], float] = time.time) -> dict:
+        """Return the account with an access token valid for `margin` seconds, refreshing it exactly once.
+
+        One refresh per account across every process and instance; the new refresh token is stored before
+        the account is returned; an account deleted meanwhile raises KeyError.
+        """
 
 
 def apply_tokens(account: dict, response: dict, now: float) -> dict:

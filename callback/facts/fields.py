@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
-from typing import Any
+from typing import Any, Iterable
 
 from callback.facts.addresses import EMAIL, LINK_SCHEMES, URL, is_loopback, link_scheme, safe_link
 
@@ -26,6 +27,31 @@ class FieldReader:
     def fail(self, path: str, message: str, value: Any = None, show: bool = True) -> None:
         got = f", got {_show(value)}" if show else ""
         self.problems.append(f"{path}: {message}{got}")
+
+    def known(self, data: Any, path: str, keys: Iterable[str], what: str = "a known key") -> None:
+        """Refuse every key of `data` not in `keys`, naming its path and the nearest known key."""
+        # A typo must never pass silently: `encrypt_token: true` would leave the promise of encryption unkept.
+        if not isinstance(data, dict):
+            return
+        keys = list(keys)
+        for key in data:
+            name = str(key)
+            if name in keys:
+                continue
+            near = difflib.get_close_matches(name, keys, n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]}? " if near else ""
+            self.fail(f"{path}.{name}", f"is not {what} ({hint}known: {', '.join(sorted(keys))})", show=False)
+
+    def choice(self, data: dict, path: str, key: str, options: Iterable[str], default: str) -> str:
+        """Read data[key] as one of `options` (default when absent), suggesting the nearest on a typo."""
+        options = list(options)
+        value = self.get(data, path, key, "str", default=default)
+        if value is not None and value not in options:
+            near = difflib.get_close_matches(str(value), options, n=1, cutoff=0.6)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            self.fail(f"{path}.{key}", f"must be one of {', '.join(options)}{hint}", value)
+            return default
+        return value if value is not None else default
 
     def get(self, data: dict, path: str, key: str, kind: str, default: Any = ..., **rules: Any) -> Any:
         """Read data[key] as `kind`: str, text, markdown, int, bool, date, email, url, list or map."""
@@ -75,6 +101,18 @@ class FieldReader:
             return self.fail(path, f"must be from {low} to {high}", value)
         return value
 
+    def _days(self, path: str, value: Any, word: str, low: int = 1, high: int = 100000) -> int | None:
+        """Read a number of days, or `word` (such as until_revoked) for no time limit, returned as None."""
+        if value == word:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problems.append(f"{path}: must be a positive integer, got {_show(value)} (or {word} for no limit)")
+            return low
+        if not low <= value <= high:
+            self.fail(path, f"must be from {low} to {high}", value)
+            return low
+        return value
+
     def _bool(self, path: str, value: Any) -> bool | None:
         if not isinstance(value, bool):
             return self.fail(path, "must be true or false", value)
@@ -117,6 +155,7 @@ _KINDS = {
     "str": "a non-empty string", "text": "a non-empty string", "markdown": "a non-empty string of Markdown",
     "int": "a positive integer", "bool": "true or false", "date": "a date written YYYY-MM-DD",
     "email": "an email address", "url": "an absolute https URL", "list": "a list", "map": "a mapping",
+    "days": "a number of days",
 }
 
 

@@ -5,6 +5,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from callback.facts.product import Product
+from callback.facts.setup import Cookie, Notice, Storage, deletion_address
+
 ROOT = "extra.app"
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
@@ -59,11 +62,13 @@ class Platform:
 
 @dataclass(frozen=True)
 class Operator:
+    # Only a way to reach the operator is required (contact_email or contact_url); "" means not stated.
     legal_name: str
     contact_email: str
     country: str
     governing_law: str
     address: str = ""
+    contact_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,10 +90,17 @@ class DataRow:
 
 @dataclass(frozen=True)
 class Retention:
-    tokens_unused_days: int
-    records_days: int
+    tokens_unused_days: int | None  # None: until the user revokes access (no inactivity limit)
+    records_days: int | None  # None: until the account's data is deleted
     deletion_response_hours: int
-    deletion_receipts_days: int
+    deletion_receipts_days: int  # 0: no receipt is kept once a deletion is carried out
+    content_days: int | None | str = "records_days"  # publishing records Greenlight holds; None: until deleted
+    queued_media_hours: int = 72  # a queued video is deleted once posted, or this many hours after queueing
+
+    @property
+    def content(self) -> int | None:
+        """Days publishing records are kept: content_days, or records_days when it is not given."""
+        return self.records_days if self.content_days == "records_days" else self.content_days
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,14 @@ class Facts:
     verification: tuple[Verification, ...]
     history: tuple[Change, ...]
     draft: bool = False
+    deployment: str = "hosted"  # hosted | local (the service runs on the operator's own computer)
+    users: str = "public"  # public | owner (only the operator connects their own accounts)
+    storage: Storage = field(default_factory=Storage)
+    deletion_page: str = ""  # urls.deletion: where people ask for (or carry out) deletion, if not our form
+    cookies: tuple[Cookie, ...] = ()  # cookies the operator's own site sets, beside the service's own
+    we_do_not: tuple[str, ...] = ()  # ids of callback.facts.setup.WE_DO_NOT
+    changes: Notice = field(default_factory=Notice)
+    product: Product = field(default_factory=Product)  # the app's face: callback/facts/product.py
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     def platform(self, key: str) -> Platform | None:
@@ -151,4 +171,5 @@ class Facts:
 
     @property
     def deletion_url(self) -> str:
-        return self.service_url + "/deletion"
+        """Where people ask for deletion on the web: urls.deletion, else the service's form if public, else ""."""
+        return deletion_address(self)

@@ -8,8 +8,12 @@ from typing import Any
 import yaml
 
 from callback.facts.fields import FieldReader
-from callback.facts.model import (PLATFORM_NAMES, ROOT, SCOPES, TOKEN, Change, DataRow, Facts, FactsError, Operator,
-                                  Platform, Processor, Retention, Scope, Verification)
+from callback.facts.product import read_product
+from callback.facts.model import (PLATFORM_NAMES, ROOT, SCOPES, DataRow, Facts, FactsError, Operator, Platform,
+                                  Processor, Retention, Scope)
+from callback.facts.lists import KNOWN, history, rows, verification
+from callback.facts.operator import parse_setup, refuse_contradictions
+from callback.facts.setup import UNTIL_DELETED, UNTIL_REVOKED
 
 
 # Scope names are printed as written, in code spans: letters, digits and the punctuation real scopes use
@@ -30,6 +34,7 @@ def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 
 
 _AnyTagLoader.add_multi_constructor("!", _tagged)
+
 _AnyTagLoader.add_multi_constructor("tag:yaml.org,2002:python/", _tagged)
 
 
@@ -65,32 +70,42 @@ def parse_facts(app: dict) -> Facts:
     r = FieldReader()
     known = {"draft", "name", "summary", "description", "effective_date", "operator", "urls",
              "platforms", "processors", "data_rows", "retention", "minimum_age", "security",
-             "verification", "history"}
-    for key in app:
-        if key not in known:
-            r.fail(f"{ROOT}.{key}", f"is not a known fact (known: {', '.join(sorted(known))})", show=False)
+             "verification", "history", "product", "deployment", "users", "storage", "cookies",
+             "we_do_not", "policy_changes"}
+    r.known(app, ROOT, known, what="a known fact")
     op = r.get(app, ROOT, "operator", "map") or {}
     opp = f"{ROOT}.operator"
+    r.known(op, opp, KNOWN["operator"])
     operator = Operator(
-        legal_name=r.get(op, opp, "legal_name", "str"),
-        contact_email=r.get(op, opp, "contact_email", "email"),
-        country=r.get(op, opp, "country", "str"),
-        governing_law=r.get(op, opp, "governing_law", "str"),
+        legal_name=r.get(op, opp, "legal_name", "str", default=""),
+        contact_email=r.get(op, opp, "contact_email", "email", default=""),
+        country=r.get(op, opp, "country", "str", default=""),
+        governing_law=r.get(op, opp, "governing_law", "str", default=""),
         address=r.get(op, opp, "address", "str", default=""),
+        contact_url=r.get(op, opp, "contact_url", "url", default=""),
     )
+    if isinstance(op, dict) and op.get("contact_email") is None and op.get("contact_url") is None:
+        r.fail(f"{opp}.contact_email", "is required (an email address), unless contact_url names your contact "
+               "page: people must be able to reach you", show=False)
     urls = r.get(app, ROOT, "urls", "map") or {}
+    r.known(urls, f"{ROOT}.urls", KNOWN["urls"])
     site_url = r.get(urls, f"{ROOT}.urls", "site", "url")
     service_url = r.get(urls, f"{ROOT}.urls", "service", "url")
     platforms, app_type, redirect_uris = _platforms(r, app, service_url)
     ret = r.get(app, ROOT, "retention", "map") or {}
     rp = f"{ROOT}.retention"
+    r.known(ret, rp, KNOWN["retention"])
+    records_days = r.get(ret, rp, "records_days", "days", word=UNTIL_DELETED)
     retention = Retention(
-        tokens_unused_days=r.get(ret, rp, "tokens_unused_days", "int"),
-        records_days=r.get(ret, rp, "records_days", "int"),
+        tokens_unused_days=r.get(ret, rp, "tokens_unused_days", "days", word=UNTIL_REVOKED),
+        records_days=records_days,
         deletion_response_hours=r.get(ret, rp, "deletion_response_hours", "int", high=720),
-        deletion_receipts_days=r.get(ret, rp, "deletion_receipts_days", "int", default=365),
+        deletion_receipts_days=r.get(ret, rp, "deletion_receipts_days", "int", default=365, low=0),
+        content_days=r.get(ret, rp, "content_days", "days", word=UNTIL_DELETED, default="records_days"),
+        queued_media_hours=r.get(ret, rp, "queued_media_hours", "int", default=72, high=8760),
     )
     security = r.get(app, ROOT, "security", "map", default={}) or {}
+    r.known(security, f"{ROOT}.security", KNOWN["security"])
     facts = Facts(
         draft=r.get(app, ROOT, "draft", "bool", default=False),
         name=r.get(app, ROOT, "name", "str", max_len=60),
@@ -103,15 +118,19 @@ def parse_facts(app: dict) -> Facts:
         app_type=app_type,
         redirect_uris=redirect_uris,
         platforms=platforms,
-        processors=tuple(_rows(r, app, "processors", Processor, {"policy_url": "url"})),
-        data_rows=tuple(_rows(r, app, "data_rows", DataRow, {})),
+        processors=tuple(rows(r, app, "processors", Processor, {"policy_url": "url"})),
+        data_rows=tuple(rows(r, app, "data_rows", DataRow, {})),
         retention=retention,
         minimum_age=r.get(app, ROOT, "minimum_age", "int", low=13, high=21),
         encrypt_tokens=r.get(security, f"{ROOT}.security", "encrypt_tokens", "bool", default=False),
-        verification=tuple(_verification(r, app)),
-        history=tuple(_history(r, app)),
+        verification=tuple(verification(r, app)),
+        history=tuple(history(r, app)),
+        product=read_product(r, app, ROOT),
+        deletion_page=r.get(urls, f"{ROOT}.urls", "deletion", "url", default=""),
+        **parse_setup(r, app, ROOT),
         raw=app,
     )
+    refuse_contradictions(r, facts, ROOT)
     if r.problems:
         raise FactsError(r.problems)
     return facts
@@ -120,9 +139,7 @@ def parse_facts(app: dict) -> Facts:
 def _platforms(r: FieldReader, app: dict, service_url: str | None) -> tuple[tuple[Platform, ...], str, tuple[str, ...]]:
     base = f"{ROOT}.platforms"
     plats = r.get(app, ROOT, "platforms", "map") or {}
-    for key in plats:
-        if key not in SCOPES:
-            r.fail(f"{base}.{key}", f"is not a supported platform (supported: {', '.join(SCOPES)})", show=False)
+    r.known(plats, base, SCOPES, what="a supported platform")
     if "tiktok" not in plats:
         r.fail(f"{base}.tiktok", "is required (TikTok is always enabled)", show=False)
     out, app_type, redirects = [], "web", ()
@@ -134,6 +151,7 @@ def _platforms(r: FieldReader, app: dict, service_url: str | None) -> tuple[tupl
         if not isinstance(conf, dict):
             r.fail(path, "must be a mapping", conf)
             continue
+        r.known(conf, path, KNOWN["platforms.tiktok" if key == "tiktok" else "platforms.*"])
         if key != "tiktok" and not r.get(conf, path, "enabled", "bool", default=True):
             continue
         out.append(Platform(key, PLATFORM_NAMES[key], tuple(_scopes(r, conf, path, key))))
@@ -177,49 +195,3 @@ def _scopes(r: FieldReader, conf: dict, path: str, key: str) -> list[Scope]:
     if key == "tiktok" and scopes and "user.info.basic" not in [s.name for s in scopes]:
         r.fail(f"{path}.scopes", "must include user.info.basic (the service reads who connected)", show=False)
     return scopes
-
-
-def _rows(r: FieldReader, app: dict, key: str, cls: type, kinds: dict) -> list:
-    rows = r.get(app, ROOT, key, "list", default=[]) or []
-    out = []
-    for i, row in enumerate(rows):
-        path = f"{ROOT}.{key}[{i}]"
-        if not isinstance(row, dict):
-            r.fail(path, "must be a mapping", row)
-            continue
-        names = list(cls.__dataclass_fields__)
-        for extra in set(row) - set(names):
-            r.fail(f"{path}.{extra}", f"is not a known field (known: {', '.join(names)})", show=False)
-        out.append(cls(**{n: r.get(row, path, n, kinds.get(n, "str"), max_len=500) if kinds.get(n, "str") == "str"
-                          else r.get(row, path, n, kinds[n]) for n in names}))
-    return out
-
-
-def _verification(r: FieldReader, app: dict) -> list[Verification]:
-    ver = r.get(app, ROOT, "verification", "map", default={}) or {}
-    out = []
-    for i, item in enumerate(r.get(ver, f"{ROOT}.verification", "tiktok", "list", default=[]) or []):
-        path = f"{ROOT}.verification.tiktok[{i}]"
-        item = {"token": item} if isinstance(item, str) else item
-        if not isinstance(item, dict):
-            r.fail(path, "must be a token string or a mapping with token and prefix", item)
-            continue
-        token = r.get(item, path, "token", "str")
-        if token and not TOKEN.match(token):
-            r.fail(f"{path}.token", "must be 8-128 letters, digits, '-' or '_' (paste it from the developer portal)", token)
-        prefix = r.get(item, path, "prefix", "str", default="")
-        if prefix and (".." in prefix or not re.match(r"^/?[A-Za-z0-9._/-]*$", prefix)):
-            r.fail(f"{path}.prefix", "must be a site path like /legal/", prefix)
-        out.append(Verification(token or "", prefix.strip("/")))
-    return out
-
-
-def _history(r: FieldReader, app: dict) -> list[Change]:
-    out = []
-    for i, item in enumerate(r.get(app, ROOT, "history", "list", default=[]) or []):
-        path = f"{ROOT}.history[{i}]"
-        if not isinstance(item, dict):
-            r.fail(path, "must be a mapping with date and summary", item)
-            continue
-        out.append(Change(r.get(item, path, "date", "date"), r.get(item, path, "summary", "str", max_len=1000)))
-    return out

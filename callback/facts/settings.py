@@ -7,7 +7,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 DEFAULTS = {
-    "DATA_DIR": "instance",
+    "DATA_DIR": "",                  # default: instance/ beside the facts file (see load_settings)
     "DATABASE_URL": "",              # PostgreSQL instead of DATA_DIR, for several instances on one database
     "FACTS_FILE": "mkdocs.yml",
     "TIKTOK_AUTH_BASE": "https://www.tiktok.com",
@@ -94,6 +94,11 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
             settings[key] = _typed(key, var, env[var])
     settings["DEMO"] = str(settings["DEMO"]).lower() in ("1", "true", "yes")
     settings.update(overrides or {})
+    if not settings["DATA_DIR"]:
+        facts = Path(settings["FACTS_FILE"])
+        # Beside the facts file, wherever the command runs from; none when there is no facts file here,
+        # so that no command creates an instance/ in an unrelated directory (open_backend then says so).
+        settings["DATA_DIR"] = str(facts.resolve().parent / "instance") if facts.is_file() else ""
     if not 1 <= int(settings["DELETION_RATE_LIMIT"]) <= 1000:
         raise ConfigError(f"GREENLIGHT_DELETION_RATE_LIMIT must be from 1 to 1000 posts a minute, "
                           f"got {settings['DELETION_RATE_LIMIT']!r}")
@@ -123,3 +128,18 @@ def require(settings: dict, facts) -> None:
     missing = [ENVIRONMENT[k] for k in needed if not settings.get(k)]
     if missing:
         raise ConfigError(f"missing secret(s) in the environment or .env: {', '.join(missing)}")
+    require_storage(settings, facts)  # the storage the policy prints must be the one configured
+
+
+def require_storage(settings: dict, facts) -> None:
+    """Refuse to start when the storage the facts declare (and the policy prints) is not the one configured.
+
+    The public site is built without the service's environment, so the facts say `storage: database` and
+    GREENLIGHT_DATABASE_URL chooses the backend (callback/data/backends.py): the two must agree.
+    """
+    configured = "database" if settings.get("DATABASE_URL") else "file"
+    if facts.storage.kind != configured:
+        where = ("GREENLIGHT_DATABASE_URL is set" if configured == "database"
+                 else "GREENLIGHT_DATABASE_URL is not set, so tokens would go to the data directory")
+        raise ConfigError(f"the facts say storage: {facts.storage.kind}, and the privacy policy says so, but {where}: "
+                          f"set extra.app.storage to {configured}, or change GREENLIGHT_DATABASE_URL")

@@ -5,14 +5,14 @@ import logging
 
 from flask import Flask, render_template
 
-from callback.data.attempts import Attempts
+from callback.data.backends import open_backend
+from callback.data.queue import PostQueue
 from callback.data.files import STALE_TEMPORARY, LockTimeout, sweep_temporary
-from callback.data.records import Records
-from callback.data.tokens import TokenStore
 from callback.facts import FactsError, load_facts
 from callback.facts.settings import SECRETS, ConfigError, load_settings, require
 from callback.platform import redaction
-from callback.service import deletion, health, meta, oauth, removals, scheduler, security, webhooks
+from callback.service import (assets, deletion, health, meta, oauth, posting, preload, publisher, removals,
+                              scheduler, security, webhooks)
 
 log = logging.getLogger("greenlight")
 
@@ -37,19 +37,27 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.context_processor(lambda: {"facts": facts})
     app.register_error_handler(500, _server_error)
     data_dir = app.config["DATA_DIR"]
+    # The data directory, or GREENLIGHT_DATABASE_URL (refused unless its schema is current).
+    backend = open_backend(app.config, lock_timeout=float(app.config["LOCK_TIMEOUT"]))
+    preload.require_preload(database=bool(app.config.get("DATABASE_URL")))
     app.extensions["greenlight"] = {
         "facts": facts,
-        "store": TokenStore(data_dir, app.config["ENCRYPTION_KEY"] or None,
-                            lock_timeout=float(app.config["LOCK_TIMEOUT"])),
-        "records": Records(data_dir),
-        "attempts": Attempts(data_dir, app.config["STATE_TTL"], max_pending=int(app.config["CONNECT_MAX_PENDING"])),
+        "backend": backend,
+        "store": backend.store,
+        "records": backend.records,
+        "attempts": backend.attempts,
+        "queue": PostQueue(data_dir),  # videos waiting for approval on the posting page (files even with a database)
     }
     # Blueprints, one per noun; each module's init_app adds its routes and hooks.
-    for module in (security, health, oauth, webhooks, deletion, meta, scheduler):
+    for module in (security, assets, health, oauth, webhooks, deletion, meta, posting, scheduler):
         module.init_app(app)
     app.register_error_handler(LockTimeout, _busy)
     # What a killed process left half done: temporary copies (which may name an erased account), removals.
     sweep_temporary(data_dir, older_than=STALE_TEMPORARY)
+    try:  # posts a stopped worker left under way are failed with words saying so, never left "processing"
+        publisher.recover(app.extensions["greenlight"]["queue"])
+    except Exception:
+        log.exception("could not look for interrupted posts at start")
     try:
         removals.resume(app.extensions["greenlight"]["store"], app.extensions["greenlight"]["records"])
     except Exception:  # never keep the service from starting: the retrier finishes it

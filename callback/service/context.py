@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import current_app
 
 from callback.data.attempts import Attempts
+from callback.data.queue import PostQueue
 from callback.data.records import Records
 from callback.data.store import TokenBackend
 from callback.facts import Facts
@@ -30,3 +31,8 @@ def records() -> Records:
 def attempts() -> Attempts:
     """The pending connect attempts of this service."""
     return current_app.extensions["greenlight"]["attempts"]
+
+
+def queue() -> PostQueue:
+    """The publishing queue of this service (videos waiting for approval on the posting page)."""
+    return current_app.extensions["greenlight"]["queue"]

@@ -12,6 +12,7 @@ from callback.data.erasure import due_at, erase_user, overdue
 from callback.data.records import Records
 from callback.facts.dates import utc_text
 from callback.facts.addresses import EMAIL
+from callback.facts.setup import public_users
 from callback.platform.tiktok import revoker
 from callback.service.context import facts, records, store
 from callback.service.limits import add_rate_limit, rate_limit
@@ -53,6 +54,8 @@ def _check_queue():
 @bp.route("/deletion", methods=["GET", "POST"])
 def form():
     """Show the deletion form, or take a request and send the person to its status page."""
+    if not public_users(facts()):
+        abort(404)  # only the owner connects: the public pages send requests to the contact address instead
     values, errors = {"account": "", "email": ""}, {}
     if request.method == "POST":
         rate_limit("deletion")
@@ -98,6 +101,8 @@ def status(code: str):
 @bp.get("/deletion/<code>/verified")
 def verified(code: str):
     """Carry out a request at once for the account that just proved it is theirs by signing in with TikTok."""
+    if not public_users(facts()):
+        abort(404)
     req = _find(code)
     code = req["code"]
     open_id = session.pop("verified_open_id", None)

@@ -1,4 +1,4 @@
-"""Rate limits shared by every gunicorn worker, counted in memory only."""
+"""Rate limits shared by every gunicorn worker, counted in memory only (on PostgreSQL: by every instance)."""
 from __future__ import annotations
 
 import hashlib
@@ -67,9 +67,14 @@ class RateLimit:
 
 def add_rate_limit(app: Flask, name: str, limit: int, window: float = 60.0) -> None:
     """Set up a limit while the app is built, so that gunicorn's workers, forked after, share its counts."""
+    limits = app.extensions.setdefault("greenlight", {}).setdefault("limits", {})
+    shared = getattr(app.extensions["greenlight"].get("backend"), "rate_limit", None)
+    if shared is not None:  # a database: one count for every instance (callback.data.backends)
+        limits[name] = shared(name, limit, window)
+        return
     lock = Path(app.config["DATA_DIR"]) / f"ratelimit-{name}"  # holds nothing: only its lock file is used
     Path(f"{lock}.lock").touch(mode=0o600)  # now, so that serving a request adds no file to the data directory
-    app.extensions.setdefault("greenlight", {}).setdefault("limits", {})[name] = RateLimit(limit, lock, window)
+    limits[name] = RateLimit(limit, lock, window)
 
 
 def rate_limit(name: str) -> None:

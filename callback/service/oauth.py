@@ -5,12 +5,13 @@ import logging
 import re
 import time
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.routing import BuildError
 
 from callback.data.attempts import AttemptError, AttemptsFull
 from callback.data.store import apply_tokens
 from callback.facts.settings import ConfigError
+from callback.facts.setup import OWNER_ATTEMPT as OWNER, public_users
 from callback.platform.redirects import (CALLBACK_PATH, configured_redirect_uri, redirect_mismatch,
                                          redirect_uri_problems, served_redirect_uri)
 from callback.platform.tiktok import PlatformError, TikTok, code_challenge, new_verifier
@@ -21,6 +22,7 @@ log = logging.getLogger("greenlight.oauth")
 bp = Blueprint("oauth", __name__)
 PENDING = "connect_states"      # session key: states this browser started (binds the redirect to the browser)
 CONNECTED = "connected_open_id"  # session key: the account the "connected" page shows
+POSTING = "posting_open_id"      # session key: the account whose queue the posting page shows
 REQUEST_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 STATE_PROBLEMS = {
@@ -42,16 +44,24 @@ def page(template: str, status: int = 200, **context):
     return render_template(template, **context), status, {"Cache-Control": "no-store"}
 
 
+def _retry_url() -> str:
+    """Where to start again: the connect page, or nothing when only the owner connects (from the CLI)."""
+    return url_for("oauth.connect") if public_users(facts()) else ""
+
+
 def failure(title: str, message: str, status: int, advice: str = "", reference: str = ""):
     return page("error.html", status, title=title, message=message, advice=advice, reference=reference,
-                retry_url=url_for("oauth.connect"))
+                retry_url=_retry_url())
 
 
 @bp.get("/connect/tiktok")
 def connect():
     """Send the browser to TikTok's consent page with a fresh state and PKCE challenge."""
+    if not public_users(facts()):
+        # Only the owner connects, with a one-time link from `greenlight connect`: no public sign-in, no cookie.
+        abort(404)
     purpose, code = request.args.get("purpose", "connect"), request.args.get("request", "")
-    if purpose not in ("connect", "deletion") or (purpose == "deletion" and not REQUEST_CODE.match(code)):
+    if purpose not in ("connect", "deletion", "post") or (purpose == "deletion" and not REQUEST_CODE.match(code)):
         return failure("This link is not valid", "The connect link has an unknown purpose or a malformed "
                        "deletion request code.", 400, advice="Open the link from the page you came from again.")
     rate_limit("connect")
@@ -76,7 +86,7 @@ def callback():
     if args.get("error"):
         _discard(args.get("state", ""))
         if args["error"] == "access_denied":
-            return page("cancelled.html", retry_url=url_for("oauth.connect"))
+            return page("cancelled.html", retry_url=_retry_url())
         # Show TikTok's error code, never its free text: the query string is anyone's to write.
         error = args["error"] if ERROR_CODE.match(args["error"]) else "unknown error"
         log.warning("TikTok redirected back with error %s", error)
@@ -111,9 +121,13 @@ def callback():
     account.update({k: user[k] for k in ("display_name", "avatar_url") if user.get(k)})
     store().put(apply_tokens(account, tokens, time.time()))
     log.info("connected TikTok account %s", open_id)
-    session[CONNECTED] = open_id
+    if record.get("purpose") == OWNER:  # shown at once: remembering it would take a cookie
+        return _connected_page(store().get(open_id))
+    # A sign-in proves this browser's user holds the account: it opens that account's posting queue too.
+    session[CONNECTED] = session[POSTING] = open_id
     # Redirect so the URL with the one-time code leaves the address bar; a reload then just shows the page.
-    return redirect(url_for("oauth.connected")), 303, {"Cache-Control": "no-store"}
+    after = "posting.page" if record.get("purpose") == "post" else "oauth.connected"
+    return redirect(url_for(after)), 303, {"Cache-Control": "no-store"}
 
 
 @bp.get("/connect/tiktok/connected")
@@ -122,11 +136,16 @@ def connected():
     account = store().get(session.get(CONNECTED) or "")
     if account is None:
         return redirect(url_for("oauth.connect"))
+    return _connected_page(account)
+
+
+def _connected_page(account: dict):
+    """Render the connected page for an account: who it is, what it granted, what it withheld."""
     wanted = facts().platform("tiktok").scopes
     missing = [s.name for s in wanted if s.name not in account.get("scope", [])]
     public = {k: account.get(k) for k in ("open_id", "display_name", "avatar_url")}
     return page("connected.html", account=public, scopes=[s for s in wanted if s.name not in missing],
-                missing=missing, retry_url=url_for("oauth.connect"))
+                missing=missing, retry_url=_retry_url())
 
 
 def _finish(state: str) -> dict:
@@ -135,10 +154,22 @@ def _finish(state: str) -> dict:
         raise AttemptError("missing")
     if attempts().status(state) == "used":
         raise AttemptError("replayed")
+    if not public_users(facts()):
+        # Owner mode: the state was printed by `greenlight connect` in the owner's terminal, never given to a
+        # browser, so it is bound to its owner without a cookie; any other attempt is refused.
+        record = _consume(state)
+        if record.get("purpose") != OWNER:
+            raise AttemptError("mismatched")
+        return record
     pending = session.get(PENDING, [])
     if state not in pending:
         raise AttemptError("mismatched")
     session[PENDING] = [s for s in pending if s != state]
+    return _consume(state)
+
+
+def _consume(state: str) -> dict:
+    """Finish the server-side attempt of a state, an unknown one reported as expired."""
     try:
         return attempts().finish(state)
     except AttemptError as exc:

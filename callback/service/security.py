@@ -11,8 +11,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, render_template, request, session
 from flask import abort as flask_abort
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from callback.facts.setup import SESSION_COOKIE
 
 log = logging.getLogger("greenlight.security")
 API_PREFIXES = ("/webhooks/", "/meta/", "/healthz")
@@ -65,21 +68,43 @@ def _policy(app: Flask) -> str:
             f"form-action 'self' {auth}".rstrip() + "; base-uri 'none'")
 
 
+# Every response carries these; the CSP is added per response (only an HTML page needs a fresh nonce).
+STATIC_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),  # status URLs carry confirmation codes
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+)
+
+
 def _headers(response):
     h, ext = response.headers, current_app.extensions["greenlight"]
     if "csp" not in ext:  # built on first use: blueprints register their templates after this module
         ext["csp"] = _policy(current_app)
-    h.setdefault("Content-Security-Policy", ext["csp"].replace("{nonce}", _nonce()))
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Referrer-Policy", "no-referrer")  # status URLs carry confirmation codes
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-    if request.is_secure:
-        h.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if not response.cache_control.to_header():
+        ext["csp_data"] = ext["csp"].replace(" 'nonce-{nonce}'", "")  # JSON and media run and style nothing
+    # One pass over the headers the view set (setdefault would scan them once per header, on the hot path).
+    have = {key.lower() for key in h.keys()}
+    for key, value in STATIC_HEADERS:
+        if key.lower() not in have:
+            h.add(key, value)
+    if "content-security-policy" not in have:
+        html = response.mimetype == "text/html"
+        h.add("Content-Security-Policy", ext["csp"].replace("{nonce}", _nonce()) if html else ext["csp_data"])
+    if request.is_secure and "strict-transport-security" not in have:
+        h.add("Strict-Transport-Security", "max-age=31536000")
+    if "cache-control" not in have:
         response.cache_control.no_store = True  # pages carry codes, tokens and status: keep them out of caches
     return response
+
+
+class LazySessions(SecureCookieSessionInterface):
+    """Build the cookie signer only for a request that carries a session cookie (API calls carry none)."""
+
+    def open_session(self, app: Flask, request):
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class() if app.secret_key else None
+        return super().open_session(app, request)
 
 
 def _nonce() -> str:
@@ -147,11 +172,14 @@ def _inline_style_hashes(app: Flask) -> list[str]:
 def init_app(app: Flask) -> None:
     """Install headers, cookie flags, the body size limit and error handlers on the service."""
     # The app factory decides Secure (https service URL, or a test override); these two hold everywhere.
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    # The cookie's name comes from the facts layer, where the privacy policy's cookie table reads it too.
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_NAME=SESSION_COOKIE.name)
     app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024)
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:  # behind a reverse proxy: trust its X-Forwarded-For/-Proto, so limits and HSTS see the client
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.session_interface = LazySessions()
     app.before_request(_read_body)
     app.after_request(_headers)
     app.context_processor(lambda: {"csrf_token": csrf_token, "csp_nonce": _nonce})

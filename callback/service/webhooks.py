@@ -7,20 +7,22 @@ import time
 from flask import Blueprint, Flask, current_app, request
 
 from callback.data.posts import PUBLISH_STATUS
+from callback.data.queue import PostQueue
 from callback.data.records import Records
 from callback.data.store import TokenBackend
 from callback.platform.events import BadEvent, event_id, parse_event
 from callback.platform.signatures import InvalidSignature, verify_tiktok
-from callback.service import context, removals
+from callback.service import context, publisher, removals
 
 log = logging.getLogger("greenlight.webhooks")
 bp = Blueprint("webhooks", __name__)
 
 
-def handle(event: dict, store: TokenBackend, recs: Records, *, now: float, eid: str | None = None) -> str:
+def handle(event: dict, store: TokenBackend, recs: Records, *, now: float, eid: str | None = None,
+           queue: PostQueue | None = None) -> str:
     """Record an event durably, act on it unless it was already handled; return "ok" or "duplicate".
 
-    `eid` is event_id(event) when the caller already has it.
+    `eid` is event_id(event) when the caller already has it; publish events update `queue`'s items.
     """
     eid, name, user = eid or event_id(event), event["event"], event["user_openid"]
     if name == removals.EVENT:
@@ -45,6 +47,11 @@ def handle(event: dict, store: TokenBackend, recs: Records, *, now: float, eid: 
         return "duplicate"
     if name not in PUBLISH_STATUS:
         log.info("recorded webhook event %r, which Greenlight does not act on", name[:80])
+    elif queue is not None:
+        try:
+            publisher.on_webhook(name, event["content"], queue)
+        except Exception:  # acknowledged all the same: the receipt is on disk, and `greenlight posts` shows it
+            log.exception("could not update the queued post of a %s event", name[:80])
     return "ok"
 
 
@@ -66,7 +73,8 @@ def tiktok():
         return {"error": "bad_request", "message": str(exc)}, 400
     # The event's id lets a sender (or a load test) match each 200 with the receipt on disk.
     eid = event_id(event)
-    return {"status": handle(event, context.store(), context.records(), now=time.time(), eid=eid), "id": eid}
+    return {"status": handle(event, context.store(), context.records(), now=time.time(), eid=eid,
+                             queue=context.queue()), "id": eid}
 
 
 def init_app(app: Flask) -> None:

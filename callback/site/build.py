@@ -1,27 +1,53 @@
-"""Build the public site with MkDocs in this process, and archive the policies now in effect."""
+"""Build the public site with MkDocs (in this process) or Zensical, and archive the policies now in effect."""
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from callback.facts import read_config
+from callback.site import zensical
 from callback.site.history import snapshots
+from callback.site.prerender import SiteError
 from callback.site.render import TemplateError, render_pages
 
-
-class SiteError(RuntimeError):
-    """Raised when the site cannot be built; the message says why, in the operator's terms."""
+__all__ = ["Built", "SiteError", "archive_site", "build_site", "choose_generator", "docs_dir"]
+GENERATORS = ("mkdocs", "zensical")
+INSTALL = {"mkdocs": "pip install mkdocs mkdocs-material (both come with greenlight-publish)",
+           "zensical": "pip install 'greenlight-publish[zensical]'"}
 
 
 @dataclass
 class Built:
-    """Where a build went, how long it took, and what MkDocs warned about."""
+    """Where a build went, how long it took, which generator made it, and what that generator warned about."""
 
     site_dir: Path
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    generator: str = "mkdocs"
+
+
+def installed(generator: str) -> bool:
+    """Tell whether a site generator (mkdocs with Material, or zensical) can run here."""
+    if generator == "zensical":
+        return zensical.available()
+    return all(importlib.util.find_spec(m) is not None for m in ("mkdocs", "material"))
+
+
+def choose_generator(requested: str | None = None) -> str:
+    """Return the generator to build with: the one asked for, else MkDocs while it is installed, else Zensical."""
+    if requested:
+        if requested not in GENERATORS:
+            raise SiteError(f"unknown site generator {requested!r}: choose {' or '.join(GENERATORS)}")
+        if not installed(requested):
+            raise SiteError(f"{requested} is not installed: {INSTALL[requested]}")
+        return requested
+    for name in GENERATORS:
+        if installed(name):
+            return name
+    raise SiteError("no site generator is installed: " + ", or ".join(INSTALL.values()))
 
 
 class _Collect(logging.Handler):
@@ -37,8 +63,20 @@ class _Collect(logging.Handler):
 
 def build_site(config_file: str | Path = "mkdocs.yml", *, facts: str | Path | None = None,
                site_dir: str | Path | None = None, production: bool | None = None,
-               strict: bool | None = None) -> Built:
-    """Build the site with MkDocs in this process; raise SiteError with MkDocs' own messages on failure."""
+               strict: bool | None = None, generator: str | None = None) -> Built:
+    """Build the site with MkDocs or Zensical; raise SiteError with the generator's own messages on failure."""
+    generator = choose_generator(generator)
+    if generator == "zensical":
+        start = time.monotonic()
+        out, warnings = zensical.build(config_file, facts=facts, site_dir=site_dir, production=production,
+                                       strict=strict)
+        return Built(out, time.monotonic() - start, warnings, "zensical")
+    return _mkdocs(config_file, facts=facts, site_dir=site_dir, production=production, strict=strict)
+
+
+def _mkdocs(config_file: str | Path, *, facts: str | Path | None, site_dir: str | Path | None,
+            production: bool | None, strict: bool | None) -> Built:
+    """Build the site with MkDocs in this process (the greenlight plugin renders the pages)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException

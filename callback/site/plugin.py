@@ -1,37 +1,30 @@
-"""The MkDocs plugin: a thin adapter that feeds docs/ templates and the facts to callback.site."""
+"""The MkDocs plugin: a thin adapter that feeds docs/ templates and the facts to callback.site.prerender."""
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
+from typing import Iterator
 
-from markupsafe import Markup, escape
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
-from mkdocs.utils import clean_directory
 
-from callback.facts import Facts, FactsError, load_facts, parse_facts
-from callback.facts.dates import longdate
-from callback.site.audit import find_external, find_secrets, secret_values
-from callback.site.history import stale
-from callback.site.render import TemplateError, render_pages
-
-# Pages app review needs; a site without them must not build.
-REQUIRED = {"index.md": "Home", "privacy.md": "Privacy Policy", "terms.md": "Terms of Service",
-            "data-deletion.md": "Data deletion", "history/index.md": "Policy history"}
-LEGAL = ("privacy.md", "terms.md", "data-deletion.md", "history/index.md")
-# Theme block overrides and the stylesheet ship in the package: no operator copies them into docs/.
-THEME = Path(__file__).resolve().parent / "templates" / "theme"
-STYLESHEET = "assets/greenlight.css"
+from callback.facts import Facts
+from callback.site import face, prerender
+# Kept importable from here: mkdocs.yml users and older scripts name them through the plugin module.
+from callback.site.prerender import LEGAL, REQUIRED, STYLESHEET, THEME, discard, production_requested  # noqa: F401
 
 
-def production_requested() -> bool:
-    """Tell whether the environment asks for a production build (GREENLIGHT_PRODUCTION=1)."""
-    return os.environ.get("GREENLIGHT_PRODUCTION", "").strip().lower() in ("1", "true", "yes")
+@contextlib.contextmanager
+def _as_plugin_error() -> Iterator[None]:
+    """Report a refused build the way MkDocs expects a plugin to: a PluginError with the same message."""
+    try:
+        yield
+    except prerender.SiteError as exc:
+        raise PluginError(str(exc)) from None
 
 
 class GreenlightConfig(Config):
@@ -50,31 +43,17 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
         self.static: dict[str, str] = {}
         self.site_dir: Path | None = None
 
-    def _load(self, config: MkDocsConfig) -> Facts:
-        base = Path(config.config_file_path or ".").parent
-        path = self.facts_path or os.environ.get("GREENLIGHT_FACTS") or (
-            str(base / self.config.facts) if self.config.facts else "")
-        try:
-            if path:
-                return load_facts(path)
-            return parse_facts(_require_app(config.extra))
-        except FactsError as exc:
-            raise PluginError("the facts are invalid:\n" + str(exc)) from None
-
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.site_dir = Path(config.site_dir)  # before anything can fail: on_build_error empties it
-        facts = self.facts = self._load(config)
+        base = Path(config.config_file_path or ".").parent
         production = self.production if self.production is not None else (
             self.config.production or production_requested())
-        if production and facts.draft:
-            raise PluginError("production build refused: the facts say `draft: true`. Set extra.app.draft to "
-                              "false once every fact is true for your app, then build again.")
-        # The facts, not mkdocs.yml, name the site: one source of truth. Material prints these into HTML,
-        # some with |e and some raw; escaped Markup reads right both ways (|e leaves Markup alone).
-        config.site_name = escape(facts.name)
-        config.site_description = escape(facts.summary)
-        config.site_url = facts.site_url + "/"
-        config.copyright = Markup("© {} {}").format(facts.effective_date.year, facts.operator.legal_name)
+        with _as_plugin_error():
+            facts = self.facts = prerender.load(prerender.facts_path(base, self.facts_path, self.config.facts),
+                                                config.extra)
+            prerender.refuse(facts, production)
+        for key, value in prerender.identity(facts).items():
+            setattr(config, key, value)
         config.extra["app"] = facts.raw  # whoever reads extra.app sees the facts this site is built from
         # After the operator's own custom_dir (which may override ours), before Material's templates.
         at = 1 if config.theme.custom_dir else 0
@@ -82,6 +61,7 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
             config.theme.dirs.insert(at, str(THEME))
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
+        face.apply_theme(config, facts)  # the app's own logo and favicon, not the theme's
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -95,66 +75,30 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
                     files.remove(f)
         if files.get_file_from_path(STYLESHEET) is None:
             files.append(File.generated(config, STYLESHEET, abs_src_path=str(THEME / "greenlight.css")))
-        missing = [p for p in REQUIRED if files.get_file_from_path(p) is None]
-        if missing:
-            raise PluginError(f"{docs}: missing page template(s) {', '.join(missing)}; app review needs them")
         pages = {f.src_uri: f for f in files if f.src_uri.endswith(".md")}
-        try:
-            rendered = render_pages(self.facts, {p: f.content_string for p, f in pages.items()})
-        except TemplateError as exc:
-            raise PluginError(f"page template {Path(config.docs_dir).name}/{exc}") from None
-        changed = stale(self.facts, rendered)
-        if changed:
-            raise PluginError(f"the pages changed since {', '.join(changed)} was archived, but effective_date is "
-                              f"still {self.facts.effective_date}: set a new effective_date and add a history "
-                              "entry saying what changed")
+        with _as_plugin_error():
+            prerender.check_files(self.facts, files, docs, pages)
+            rendered, self.static = prerender.render(self.facts, {p: f.content_string for p, f in pages.items()},
+                                                     Path(config.docs_dir).name)
         for path, text in rendered.items():
-            if path in pages:
-                pages[path].content_string = text
-        self.static = {p: t for p, t in rendered.items() if p not in pages}
-        self.links = [{"title": REQUIRED[p], "url": files.get_file_from_path(p).url} for p in LEGAL]
+            pages[path].content_string = text
+        self.links = prerender.legal_links(lambda p: files.get_file_from_path(p).url)
         return files
 
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
-        facts = self.facts
-        env.globals["greenlight"] = {
-            "draft": facts.draft, "name": escape(facts.name), "operator": escape(facts.operator.legal_name),
-            "effective_date": longdate(facts.effective_date), "links": self.links,
-        }
+        env.globals["greenlight"] = prerender.template_data(self.facts, self.links, files)
         return env
+
+    def on_page_content(self, html: str, *, page, config: MkDocsConfig, files: Files) -> str:
+        return face.label_cells(html)  # tables read as labelled cards on a phone (greenlight.css)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         site = Path(config.site_dir)
-        for path, text in self.static.items():
-            target = site / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(text.encode())  # bytes: exactly the content, no trailing newline
-        dotenv = Path(config.config_file_path or "mkdocs.yml").parent / ".env"
-        leaks = find_secrets(site, secret_values(os.environ, dotenv))
-        if leaks:
-            lines = "\n".join(f"  {p.relative_to(site)}: {kind}" for p, kind in leaks)
-            raise PluginError(f"secret guard: the built site contains secrets; nothing may be published:\n{lines}")
-        outside = find_external(site)
-        if outside:
-            lines = "\n".join(f"  {p.relative_to(site)}: {url}" for p, url in outside[:20])
-            raise PluginError("the site would load resources from other hosts, but the privacy policy promises "
-                              f"it loads none:\n{lines}")
+        prerender.write_static(site, self.static)
+        with _as_plugin_error():
+            prerender.audit(site, Path(config.config_file_path or "mkdocs.yml").parent)
 
     def on_build_error(self, *, error: BaseException) -> None:
         """Leave nothing of a failed build that could be published by mistake (a leak, a half-written site)."""
         if self.site_dir is not None:
             discard(self.site_dir)
-
-
-def discard(site: Path) -> None:
-    """Empty a site directory as MkDocs cleans it (hidden entries, such as a gh-pages .git, stay), then drop it."""
-    clean_directory(str(site))
-    with contextlib.suppress(OSError):
-        site.rmdir()  # only once nothing is left in it
-
-
-def _require_app(extra) -> dict:
-    app = extra.get("app") if hasattr(extra, "get") else None
-    if not isinstance(app, dict):
-        raise FactsError(["extra.app: is required (a mapping with the app's facts) in mkdocs.yml"])
-    return app

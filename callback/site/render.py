@@ -10,7 +10,8 @@ import jinja2
 from callback.facts import Facts
 from callback.facts.dates import longdate
 from callback.site.history import is_archive, versions
-from callback.site.inventory import NEVER_DONE, NOT_COLLECTED, inventory, security_measures
+from callback.site.inventory import inventory, security_measures
+from callback.site.statements import cookies, never_done, not_collected, privacy_links, setup
 
 _MARKER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 _NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
@@ -25,7 +26,9 @@ _MARKUP = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~=^:$"}
 # attribute list or script link.
 AS_WRITTEN = {"Facts.description", "Facts.site_url", "Facts.service_url", "Facts.redirect_uris", "Facts.app_type",
               "Operator.contact_email", "Processor.policy_url", "Platform.key", "Platform.name", "Scope.name",
-              "Verification.token", "Verification.prefix"}
+              "Verification.token", "Verification.prefix", "Operator.contact_url", "Facts.deletion_page",
+              "Facts.deployment", "Facts.users", "Facts.we_do_not", "Storage.kind", "Retention.content_days",
+              "Cookie.name"}
 
 
 class TemplateError(ValueError):
@@ -74,9 +77,12 @@ def context(facts: Facts, paths: Mapping[str, str] | list[str] = ()) -> dict[str
         "youtube": facts.platform("youtube"),
         "meta": facts.platform("meta"),
         "inventory": inventory(facts),
-        "not_collected": NOT_COLLECTED,
-        "never_done": NEVER_DONE,
+        "not_collected": not_collected(facts),
+        "never_done": never_done(facts),
         "security": security_measures(facts),
+        "setup": setup(facts),  # how the operator runs the app: callback/site/statements.py
+        "cookies": cookies(facts),
+        "privacy_links": privacy_links(facts),
         "versions": versions(facts, list(paths)),
     }
 
