@@ -36,7 +36,7 @@ def queue_video(path_or_url: str | Path, title: str, account: str | None = None,
 
     `account` is a display name or open_id (optional when one account is connected); `inbox` sends the video
     to the creator's TikTok inbox as a draft instead of posting it. The item comes back with `approve_url`,
-    the posting page where the creator reviews and posts it. Raises AccountError, ValueError,
+    the posting page where the creator reviews and posts it, and `account_name`. Raises AccountError, ValueError,
     FileNotFoundError, FactsError or ConfigError.
     """
     settings = load_settings(settings)
@@ -63,4 +63,4 @@ def queue_video(path_or_url: str | Path, title: str, account: str | None = None,
         except (ValueError, OSError):
             duration = None  # not an MP4 we can read (WebM, MOV variants): TikTok judges it
         item = queue.add(open_id=acc["open_id"], title=title, inbox=inbox, path=path, duration=duration)
-    return {**item, "approve_url": where}
+    return {**item, "approve_url": where, "account_name": acc.get("display_name") or acc["open_id"]}

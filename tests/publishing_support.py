@@ -4,17 +4,25 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from callback.data.backends import open_backend
 from callback.data.queue import PostQueue
 from callback.data.store import apply_tokens
+from callback.facts.settings import load_settings
 from callback.platform.media import sample_mp4
 
 MB = 1024 * 1024
 SCOPES = ("user.info.basic", "video.publish", "video.upload")
 PRIVATE = {"privacy_level": "SELF_ONLY", "disable_comment": False, "disable_duet": False,
            "disable_stitch": False, "brand_content_toggle": False, "brand_organic_toggle": False, "is_aigc": False}
+
+
+@pytest.fixture
+def config(sandbox_config) -> dict:
+    """Complete service settings pointing at the sandbox (what app.config holds in the service)."""
+    return load_settings(sandbox_config)
 
 
 def control(sandbox, what: str, **body) -> dict:

@@ -13,7 +13,9 @@ import requests
 from click.testing import CliRunner
 
 from callback.cli import cli
-from callback.cli.demo import start_demo
+from callback.cli.demo import SAMPLE_TITLE, start_demo
+from callback.data.queue import PostQueue
+from callback.platform.media import sample_mp4
 from callback.data.accounts import pick
 from callback.data.tokens import TokenStore
 
@@ -58,6 +60,8 @@ def test_instructions_name_every_step(demo):
     from callback.cli.demo import instructions
     text = instructions(demo)
     assert demo.site.url in text and "greenlight token" in text and str(demo.data_dir) in text
+    assert f"{demo.service.url}/post" in text and "Post your first video" in text and "Published" in text
+    assert f"greenlight post VIDEO.mp4 --account={demo.sample['open_id']}" in text
     assert "TIKTOK_CLIENT_SECRET=demo-client-secret" in demo.token_command()
     # The printed command works as pasted, even where the venv is not on PATH.
     import subprocess
@@ -85,6 +89,37 @@ def test_connect_then_token_without_a_browser(demo):
     assert demo.sandbox.app.extensions["sandbox"].check_access(token)
 
 
+def test_the_printed_post_command_queues_a_video_the_creator_posts(demo, tmp_path):
+    s = requests.Session()
+    r = s.get(demo.service.url + "/connect/tiktok", allow_redirects=False, timeout=5)
+    fields = dict(urlsplit_query(r.headers["Location"]), decision="authorize", open_id=demo.sample["open_id"])
+    back = s.post(demo.sandbox.url + "/v2/auth/authorize/", data=fields, allow_redirects=False, timeout=5)
+    assert "Connected as Sandbox Creator" in s.get(back.headers["Location"], timeout=10).text
+    video = tmp_path / "next.mp4"
+    sample_mp4(video, seconds=4)
+    from callback.cli.demo import instructions
+    command = next(line.strip() for line in instructions(demo).splitlines() if " post VIDEO.mp4 " in line)
+    run = subprocess.run(["sh", "-c", command.replace("VIDEO.mp4", str(video))], capture_output=True, text=True,
+                         timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0 and f"{demo.service.url}/post" in run.stdout, run.stderr
+    item = next(i for i in PostQueue(demo.data_dir).for_account(demo.sample["open_id"])
+                if i["title"] == "My next video")
+    page = s.get(demo.service.url + "/post", timeout=10).text
+    assert SAMPLE_TITLE in page and "My next video" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = s.post(f"{demo.service.url}/post/{item['id']}", data={"csrf_token": token, "title": "My next video",
+                                                              "privacy_level": "SELF_ONLY"}, timeout=10)
+    assert r.status_code == 200 and r.url == f"{demo.service.url}/post/{item['id']}"  # its status page
+    deadline = time.monotonic() + 40
+    while (status := s.get(f"{demo.service.url}/post/{item['id']}/status", timeout=5).json())["final"] is False:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.5)
+    assert status["status"] == "published", status
+    publish_id = PostQueue(demo.data_dir).get(item["id"])["publish_id"]
+    publishes = requests.get(demo.sandbox.url + "/_sandbox/state", timeout=5).json()["posting"]["publishes"]
+    assert [p["status"] for p in publishes if p["publish_id"] == publish_id] == ["PUBLISH_COMPLETE"]
+
+
 @pytest.mark.browser
 def test_browser_clicks_through_the_demo(demo, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1100, "height": 800})
@@ -101,6 +136,17 @@ def test_browser_clicks_through_the_demo(demo, browser, tmp_path):
         assert heading.inner_text().strip() == "Connected as Sandbox Creator"
         assert page.locator(".account img").evaluate("img => img.naturalWidth") > 0  # the avatar loaded
         page.screenshot(path=str(tmp_path / "3-connected.png"), full_page=True)
+        # All the way: the sample video the demo queued, reviewed and posted on the posting page.
+        page.get_by_role("link", name="Post your first video").click()
+        page.wait_for_url(demo.service.url + "/post")
+        sample = page.locator("section", has=page.get_by_role("heading", name=SAMPLE_TITLE))
+        assert page.locator("#creator-nickname").inner_text() == "Sandbox Creator"
+        sample.get_by_label("Only me").check()
+        page.screenshot(path=str(tmp_path / "4-posting.png"), full_page=True)
+        sample.get_by_role("button", name="Post", exact=True).click()
+        page.wait_for_url(f"{demo.service.url}/post/{demo.sample['id']}")
+        page.locator("[data-heading]", has_text="Published").wait_for(timeout=40000)
+        page.screenshot(path=str(tmp_path / "5-published.png"), full_page=True)
     finally:
         page.close()
     shots = os.environ.get("GREENLIGHT_SCREENSHOTS")  # set it to keep the screenshots for a look

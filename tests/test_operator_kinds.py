@@ -90,7 +90,9 @@ def test_multi_user_website_states_contact_page_cookies_and_self_service_deletio
 def test_database_and_youtube_example_states_storage_and_never_denies_google_tokens():
     privacy, built = page("database", "privacy/"), site("database")
     assert "PostgreSQL database (managed by Hetzner in Falkenstein, Germany)" in privacy
-    assert "tokens.json" not in privacy and "mode 0600 in a 0700 directory" not in privacy
+    # Tokens and records are in the database; only queued videos stay files in the data directory.
+    assert "tokens.json" not in privacy and "Data files are readable only by the service" not in privacy
+    assert "Videos queued for posting" in privacy
     assert "does not store Google tokens" not in privacy
     assert "The Google tokens and YouTube data Northlight Desk keeps are listed in the table above" in privacy
     assert "encrypted at rest" in privacy

@@ -47,7 +47,8 @@ def csrf(html: str) -> str:
 
 def words(html: str) -> str:
     """Return a page's text as a reader sees it: no tags, entities decoded, spaces collapsed."""
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+    text = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+    return re.sub(r" ([.,:;])", r"\1", text)
 
 
 def tag(html: str, element_id: str) -> str:
@@ -85,7 +86,7 @@ def signed_in(client, sandbox, user):
 
 def post(client, item, **fields):
     """Press Post on an item's form with these fields."""
-    page = client.get(f"/post/{item['id']}").get_data(as_text=True)
+    page = client.get("/post").get_data(as_text=True)
     return client.post(f"/post/{item['id']}", data={"csrf_token": csrf(page), "title": item["title"], **fields})
 
 
@@ -204,7 +205,7 @@ def test_interactions_start_unchecked_and_disabled_ones_are_greyed_out(signed_in
     comment, duet, stitch = (tag(html, f"{p}-allow_{k}") for k in ("comment", "duet", "stitch"))
     assert "checked" not in comment + duet + stitch
     assert " disabled" in comment and " disabled" in stitch and " disabled" not in duet
-    assert "Comment is turned off in this account's TikTok settings." in html
+    assert "Comment is turned off in this account's TikTok settings." in words(html)
     assert re.search(rf'<label for="{p}-allow_duet">Duet</label>', html)
 
 
@@ -226,7 +227,7 @@ def test_disclosure_is_off_by_default_with_both_labels_explained(signed_in, user
         assert "checked" not in tag(html, f"{p}-{name}"), name
     assert re.search(rf'<label for="{p}-brand_organic">Your brand</label>', html)
     assert re.search(rf'<label for="{p}-brand_content">Branded content</label>', html)
-    assert 'labeled as "Promotional content"' in html and 'labeled as "Paid partnership"' in html
+    assert 'labeled as "Promotional content"' in words(html) and 'labeled as "Paid partnership"' in words(html)
 
 
 def test_disclosure_without_a_brand_choice_is_refused(signed_in, sandbox, user, data_dir):
@@ -308,16 +309,20 @@ def test_posting_needs_the_forms_csrf_token(signed_in, sandbox, user, data_dir):
     assert r.status_code == 400 and sandbox.calls("video_init") == 0
 
 
-@pytest.mark.parametrize("status, words", [
-    ("processing", "Processing can take a few minutes after publishing."),
-    ("uploading", "The video is being uploaded to TikTok."),
+@pytest.mark.parametrize("status, message", [
+    ("processing", "TikTok is processing the video. This can take a few minutes."),
+    ("uploading", "Sending the video to TikTok."),
 ])
-def test_a_post_under_way_reloads_itself_without_javascript(signed_in, user, data_dir, status, words):
+def test_a_post_under_way_reloads_itself_without_javascript(signed_in, user, data_dir, status, message):
     item = queue_video(data_dir, user.open_id)
-    PostQueue(data_dir).update(item["id"], status=status)
+    PostQueue(data_dir).update(item["id"], status=status, message=message)
     html = signed_in.get(f"/post/{item['id']}").get_data(as_text=True)
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in html
-    assert words in html and f'href="/post/{item["id"]}">check again</a>' in html
+    assert message in html and f'href="/post/{item["id"]}">check again</a>' in html
+    assert signed_in.get(f"/post/{item['id']}/status").get_json() == {
+        "status": status, "heading": {"processing": "TikTok is processing your video",
+                                      "uploading": "Sending to TikTok"}[status],
+        "text": message, "detail": "", "final": False, "working": True}
 
 
 def test_finished_posts_say_where_they_are(signed_in, user, data_dir):
@@ -332,3 +337,27 @@ def test_finished_posts_say_where_they_are(signed_in, user, data_dir):
     assert "TikTok refused the title. Change the title and try again." in html
     assert f'action="/post/{failed["id"]}"' in html  # a failed post can be tried again
     assert signed_in.get(f"/post/{inbox['id']}/status").get_json()["final"] is True
+
+
+def test_an_inbox_draft_asks_only_for_the_press_and_lands_in_the_inbox(signed_in, sandbox, user, data_dir):
+    sandbox.state.posting.configure(steps=0)
+    item = queue_video(data_dir, user.open_id, title="For the inbox", inbox=True)
+    html = signed_in.get(f"/post/{item['id']}").get_data(as_text=True)
+    assert "Send to my TikTok inbox" in html and 'name="privacy_level"' not in html
+    assert f'src="/post/{item["id"]}/video"' in html and "no watermark, logo or branding" in words(html)
+    r = post(signed_in, item)  # no audience to choose: the creator picks it in the TikTok app
+    assert r.status_code == 303
+    deadline = time.monotonic() + 15
+    while PostQueue(data_dir).get(item["id"])["status"] not in ("inbox", "failed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert PostQueue(data_dir).get(item["id"])["status"] == "inbox"
+    html = signed_in.get(f"/post/{item['id']}").get_data(as_text=True)
+    assert "Open your TikTok inbox notification to finish posting." in html
+
+
+def test_a_service_only_its_owner_connects_to_has_no_browser_sign_in(sandbox_config, facts_file):
+    owner = create_app({**sandbox_config, "FACTS_FILE": str(facts_file(users="owner"))}).test_client()
+    r = owner.get("/post")
+    assert r.status_code == 200 and "lets only its owner connect" in words(r.get_data(as_text=True))
+    assert "Set-Cookie" not in r.headers  # such a service sets no cookie at all
+    assert owner.get("/connect/tiktok?purpose=post").status_code == 404

@@ -21,8 +21,9 @@ from callback.cli import cli
 from callback.site.zensical import available as zensical_available
 
 GREENLIGHT = str(Path(sys.executable).parent / "greenlight")
-GENERATORS = ["mkdocs", pytest.param("zensical", marks=pytest.mark.skipif(
-    not zensical_available(), reason="Zensical is not installed: pip install 'greenlight-publish[zensical]'"))]
+NOT_INSTALLED = "Zensical is not installed (it needs Python 3.11+): pip install 'greenlight-publish[zensical]'"
+GENERATORS = ["mkdocs", pytest.param("zensical", marks=pytest.mark.skipif(not zensical_available(),
+                                                                          reason=NOT_INSTALLED))]
 
 
 def free_port() -> int:
@@ -126,9 +127,25 @@ def test_bad_facts_at_start_are_named_and_nothing_is_served(tmp_path, facts_file
     assert "extra.app.retention.tokens_unused_days: must be a positive integer" in result.output
 
 
+@pytest.mark.parametrize("generator", GENERATORS)
+def test_a_port_in_use_is_named_without_a_traceback(tmp_path, facts_file, generator):
+    project(tmp_path, facts_file)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        run = subprocess.run([GREENLIGHT, "serve", "--port", str(port), "--generator", generator], cwd=tmp_path,
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_help_shows_the_default_port_but_no_fixed_address():
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert result.exit_code == 0
-    assert "[default: 8000]" in result.output
-    assert "127.0.0.1:8000" not in result.output and "http://" not in result.output
-    assert "--generator [mkdocs|zensical]" in result.output
+    words = " ".join(result.output.split())  # as wrapped at any terminal width
+    assert "--port INTEGER The port on 127.0.0.1 to serve on. [default: 8000]" in words
+    assert "127.0.0.1:8000" not in words and "http://" not in words
+    assert "--generator [mkdocs|zensical]" in words

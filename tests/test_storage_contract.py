@@ -79,6 +79,12 @@ def kit(request, tmp_path) -> Kit:
     return make_kit(request.param, tmp_path, url)
 
 
+def everything_on_disk(kit: Kit) -> str:
+    """Every file under the data directory, which both backends keep queued videos in."""
+    return "\n".join(p.read_bytes().decode("utf-8", "replace")
+                     for p in Path(kit.settings["DATA_DIR"]).rglob("*") if p.is_file())
+
+
 def account(open_id: str, name: str = "", expires_in: float = DAY, **extra) -> dict:
     now = time.time()
     return {"open_id": open_id, "display_name": name, "access_token": f"act.{open_id}.1",
@@ -129,8 +135,12 @@ def test_both_backends_seal_tokens_alike(tmp_path):
     from callback.data.sealing import Sealer
     from callback.data.tokens import TokenStore
 
-    file_store, sealer, acc = TokenStore(tmp_path, KEY), Sealer(KEY), account("-000a")
-    assert file_store._open(sealer.seal(acc)) == acc and sealer.open(file_store._seal(acc)) == acc
+    file_store, acc = TokenStore(tmp_path, KEY), account("-000a")
+    file_store.put(acc)
+    file_store.compact()
+    raw = json.loads((tmp_path / "tokens.json").read_text())["accounts"]["-000a"]
+    assert acc["access_token"] not in json.dumps(raw)
+    assert Sealer(KEY).open(raw) == acc  # what the database backend opens, the file store wrote
 
 
 def test_a_fresh_token_is_handed_out_without_a_refresh(kit):
@@ -461,6 +471,14 @@ def test_erasure_leaves_nothing_naming_the_account(kit):
     kept = recs.deletions.add(now=2.5, source="form", open_id=bystander)
     backend.attempts.begin("v", purpose="deletion", request=kept["code"])
     kit.limiter(5).allow("192.0.2.1")
+    from callback.data.queue import PostQueue
+
+    queue = PostQueue(kit.settings["DATA_DIR"])  # queued videos are files beside either backend
+    video = Path(kit.settings["DATA_DIR"]) / "victim.mp4"
+    video.parent.mkdir(parents=True, exist_ok=True)
+    video.write_bytes(b"not much of a video")
+    queue.add(open_id=victim, title="Victim's video", path=video)
+    video.unlink()
     assert victim in kit.everything()
 
     again = kit.open(lock_timeout=5)  # another instance erases: all it knows is in the shared storage
@@ -470,6 +488,7 @@ def test_erasure_leaves_nothing_naming_the_account(kit):
     everything = kit.everything()
     for name in (victim, "Victim Name", "victim_user", f"act.{victim}"):
         assert name not in everything, name
+    assert queue.for_account(victim) == [] and "Victim's video" not in everything_on_disk(kit)
     assert bystander in everything and backend.store.get(bystander)
     assert [r["done"] for r in recs.events.receipts() if r["id"] == "rm-1"] == [True]
     # Retried (a crash before mark_done): every step is idempotent and the receipt is the same one.

@@ -7,11 +7,12 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from click.testing import CliRunner
 import yaml
+from click.testing import CliRunner
 from site_support import EXAMPLES, ROOT, article, build, built, footer, hrefs, project, read, text
 
-pytest.importorskip("zensical", reason="Zensical is not installed: pip install 'greenlight-publish[zensical]'")
+NOT_INSTALLED = "Zensical is not installed (it needs Python 3.11+): pip install 'greenlight-publish[zensical]'"
+pytest.importorskip("zensical", reason=NOT_INSTALLED)
 
 from callback.cli import cli  # noqa: E402
 from callback.cli import site as site_cli  # noqa: E402
@@ -106,6 +107,16 @@ def test_names_with_markup_characters_print_the_same(facts_file):
         assert "Cut &amp; Paste&#39;s &lt;Clips&gt;" in z and "&amp;amp;" not in z, page
 
 
+def test_a_screen_recording_plays_the_same(tmp_path, facts_file):
+    config = project(tmp_path, facts_file)
+    (tmp_path / "docs" / "assets" / "demo.webm").write_bytes(b"\x1aE\xdf\xa3 not really a video")
+    facts_file(product__recording={"file": "assets/demo.webm", "poster": "assets/icon.png", "caption": "It works."})
+    for generator in ("mkdocs", "zensical"):
+        home = read(build(config=config, generator=generator))
+        assert '<source src="assets/demo.webm" type="video/webm">' in home.replace('src="./', 'src="'), generator
+        assert "It works." in text(article(home)), generator
+
+
 def test_operator_overrides_apply_and_are_not_published(tmp_path, facts_file):
     config = configure(project(tmp_path, facts_file), theme={"custom_dir": "docs/overrides"})
     (tmp_path / "docs" / "overrides" / "partials").mkdir(parents=True)
@@ -128,6 +139,16 @@ def test_secret_guard_stops_a_zensical_build(tmp_path, facts_file, monkeypatch):
     assert "secret guard" in str(err.value)
     assert "terms/index.html: value of environment variable TIKTOK_CLIENT_SECRET" in str(err.value)
     assert secret not in str(err.value)
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_resource_from_another_host_stops_a_zensical_build(tmp_path, facts_file):
+    config = project(tmp_path, facts_file)
+    terms = tmp_path / "docs" / "terms.md"
+    terms.write_text(terms.read_text() + '\n<img src="https://cdn.example.net/pixel.gif" alt="">\n')
+    with pytest.raises(SiteError, match=r"load resources from other hosts(.|\n)*terms/index.html: "
+                                        r"https://cdn.example.net/pixel.gif"):
+        build_site(config, site_dir=tmp_path / "site", production=False, generator="zensical")
     assert not (tmp_path / "site").exists()
 
 
@@ -160,6 +181,35 @@ def test_a_zensical_template_error_is_reported_not_published(tmp_path, facts_fil
     with pytest.raises(SiteError, match="Zensical could not build the site"):
         build_site(config, site_dir=tmp_path / "site", production=False, generator="zensical")
     assert not (tmp_path / "site").exists()
+
+
+def test_a_zensical_that_skips_greenlights_theme_publishes_nothing(tmp_path, facts_file, monkeypatch):
+    from callback.site import zensical_config
+
+    plain_theme = tmp_path / "plain-theme"  # Zensical's own templates only, as if it ignored ours
+    plain_theme.mkdir()
+    (plain_theme / "home.html").write_text('{% extends "main.html" %}')
+    configure = zensical_config.configure
+
+    def without_greenlights_theme(*args, **kwargs):
+        config = configure(*args, **kwargs)
+        config["theme"]["custom_dir"] = str(plain_theme)
+        return config
+    monkeypatch.setattr(zensical_config, "configure", without_greenlights_theme)
+    with pytest.raises(SiteError, match="Zensical built index.md without the Content-Security-Policy and the "
+                                        "draft banner that Greenlight's theme adds; nothing was published"):
+        build_site(project(tmp_path, facts_file), site_dir=tmp_path / "site", generator="zensical")
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("src, directory_urls, url", [
+    ("index.md", True, "./"), ("privacy.md", True, "privacy/"), ("history/index.md", True, "history/"),
+    ("reindex.md", True, "reindex/"), ("privacy.md", False, "privacy.html"), ("history/index.md", False,
+                                                                                "history/index.html")])
+def test_page_urls_are_mkdocs_urls(src, directory_urls, url):
+    from callback.site.zensical import page_url
+
+    assert page_url(src, directory_urls) == url
 
 
 def run(*args: str, cwd: Path, **env: str):

@@ -91,10 +91,14 @@ def _with_browser(work):
 
 
 def _launch(work):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # an optional extra: the other checks still run without it
+        raise Skip("Playwright is not installed: pip install 'greenlight-publish[browser]', with Debian's "
+                   "chromium (apt-get install chromium)") from None
     path = chromium_path()
     if path is None:
         raise Skip("Chromium is not installed (Debian: apt-get install chromium, or `make system-deps`)")
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=path, args=ARGS, timeout=30000)

@@ -18,12 +18,15 @@ import yaml
 from callback.facts import FactsError, load_facts, read_config
 from callback.facts.source import generated_header
 from callback.data.files import private_dir, write_atomic
+from callback.data.queue import PostQueue
+from callback.platform.media import sample_mp4
 from callback.sandbox.server import BackgroundServer
 from callback.site.static import StaticServer
 
 # Demo credentials: only the sandbox knows them, and it runs on this machine.
 CLIENT_KEY = "sbawdemoclientkey"
 CLIENT_SECRET = "demo-client-secret-not-for-production"
+SAMPLE_TITLE = "Hello from the Greenlight demo"
 
 
 def _bind(kind, port: int, *args):
@@ -44,13 +47,18 @@ class Demo:
     data_dir: Path
     facts_path: Path
     env: dict
+    sample: dict | None = None  # the video queued for the demo creator, waiting on the posting page
 
-    def token_command(self) -> str:
-        """The shell command that prints a token from the demo's store."""
+    def command(self, args: str) -> str:
+        """The shell command running `greenlight ARGS` against the demo's data."""
         # The venv's own script: after `make demo`, `greenlight` is in .venv/bin, not on PATH.
         script = Path(sys.executable).with_name("greenlight")
         command = shlex.quote(str(script)) if script.exists() else "greenlight"
-        return " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items()) + f" {command} token"
+        return " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items()) + f" {command} {args}"
+
+    def token_command(self) -> str:
+        """The shell command that prints a token from the demo's store."""
+        return self.command("token")
 
     def stop(self) -> None:
         """Shut all three servers down."""
@@ -101,9 +109,12 @@ def start_demo(facts: str | Path = "mkdocs.yml", data_dir: str | Path = "instanc
         if not key_file.exists():
             write_atomic(key_file, new_key())
         key = key_file.read_text().strip()
+    # The demo app is unaudited, as a new app is: it may post only privately, to a private account.
     sandbox.app = sandbox_app({"CLIENT_KEY": CLIENT_KEY, "CLIENT_SECRET": CLIENT_SECRET, "APP_NAME": parsed.name,
                                "REDIRECT_URIS": (service.url + "/callback/tiktok",),
-                               "WEBHOOK_URL": service.url + "/webhooks/tiktok"})
+                               "WEBHOOK_URL": service.url + "/webhooks/tiktok",
+                               "USERS": (("Sandbox Creator", "sandbox.creator", {"private_account": True}),
+                                         ("Second Creator", "second.creator"))})
     service.app = create_app({"DEMO": True, "DATA_DIR": str(data), "FACTS_FILE": str(facts_path),
                               "TIKTOK_AUTH_BASE": sandbox.url, "TIKTOK_API_BASE": sandbox.url,
                               "TIKTOK_CLIENT_KEY": CLIENT_KEY, "TIKTOK_CLIENT_SECRET": CLIENT_SECRET,
@@ -113,9 +124,24 @@ def start_demo(facts: str | Path = "mkdocs.yml", data_dir: str | Path = "instanc
            "GREENLIGHT_TIKTOK_AUTH_BASE": sandbox.url, "GREENLIGHT_TIKTOK_API_BASE": sandbox.url, "TIKTOK_CLIENT_KEY": CLIENT_KEY,
            "TIKTOK_CLIENT_SECRET": CLIENT_SECRET, **({"GREENLIGHT_ENCRYPTION_KEY": key} if key else {})}
     write_atomic(data / "demo.env", "".join(f"{k}={v}\n" for k, v in env.items()))
+    creator = next(iter(sandbox.app.extensions["sandbox"].users.values()))
+    sample = queue_sample(data, creator.open_id)
     for server in (sandbox, service, site):
         server.start()
-    return Demo(site, service, sandbox, data, facts_path, env)
+    return Demo(site, service, sandbox, data, facts_path, env, sample)
+
+
+def queue_sample(data: Path, open_id: str) -> dict:
+    """Queue a short generated video for the demo creator, so the posting page has something to post."""
+    queue = PostQueue(data)
+    for item in queue.all():  # the sandbox forgot the accounts of an earlier run: their videos can never go out
+        queue.remove(item["id"])
+    source = data / "demo-sample.mp4"
+    sample_mp4(source, seconds=8)
+    try:
+        return queue.add(open_id=open_id, title=SAMPLE_TITLE, path=source, duration=8.0)
+    finally:
+        source.unlink(missing_ok=True)  # the queue keeps its own copy
 
 
 def check(demo: Demo) -> list[str]:
@@ -139,11 +165,18 @@ Greenlight demo: everything runs on this machine, with a sandbox standing in for
   1. Open the site:   {demo.site.url}/
   2. Press "Connect your TikTok account", then "Authorize" on the sandbox's consent page.
      You land on "Connected as Sandbox Creator".
-  3. Get a fresh access token, in another terminal:
+  3. Press "Post your first video" ({demo.service.url}/post): a sample video is waiting.
+     Choose who can see it ("Only me": the demo app is unaudited, like any new app), press Post,
+     and watch it turn to "Published". The sandbox records it: {demo.sandbox.url}/_sandbox/state
+  4. Get a fresh access token, in another terminal:
 
      {demo.token_command()}
 
-  Service:  {demo.service.url}  (connect: /connect/tiktok, deletion requests: /deletion)
+     Queue another video (an MP4 of yours) for the posting page:
+
+     {demo.command(f'post VIDEO.mp4 --account={demo.sample["open_id"]} --title "My next video"')}
+
+  Service:  {demo.service.url}  (connect: /connect/tiktok, posting: /post, deletion requests: /deletion)
   Sandbox:  {demo.sandbox.url}/_sandbox/  (its accounts; "Disconnect" sends the revocation webhook)
   Data:     {demo.data_dir}  (delete it to start over; demo.env there holds the variables above)
 

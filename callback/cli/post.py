@@ -35,9 +35,10 @@ def post_command(ctx: click.Context, video: str, title: str, account: str | None
         raise click.ClickException(str(exc)) from None
     except FactsError as exc:
         raise click.ClickException("the facts file is invalid:\n" + str(exc)) from None
-    how = "to the inbox of" if inbox else "for"
-    size = f", {item['size'] / 1024 / 1024:.1f} MB" if item["size"] else ""
+    how = "to the TikTok inbox of" if inbox else "for"
+    size = item["size"] or 0
+    size_text = f", {size / 2 ** 20:.1f} MB" if size >= 2 ** 20 else f", {size} bytes" if size else ""
     length = f", {item['duration']:.0f} s" if item["duration"] else ""
-    click.echo(f"Queued {title!r} {how} account {item['open_id']}{size}{length}.")
+    click.echo(f"Queued {title!r} {how} {item['account_name']} ({item['open_id']}){size_text}{length}.")
     click.echo(f"Item: {item['id']}")
     click.echo(f"The creator approves and posts it at: {item['approve_url']}")

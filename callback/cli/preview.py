@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ from callback.site.prerender import discard
 from callback.site.static import StaticServer
 
 POLL_SECONDS = 0.5
+_CANNOT_LISTEN = (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL)
 
 
 class _Echo(logging.Handler):
@@ -56,6 +58,10 @@ def serve_mkdocs(config_file: str, port: int, facts: str | None) -> None:
         except Abort:  # MkDocs has logged the cause above; its own message would only say "Aborted"
             raise click.ClickException("the site was not built (the cause is above); fix it, then run "
                                        "greenlight serve again") from None
+        except OSError as exc:
+            if exc.errno not in _CANNOT_LISTEN:
+                raise
+            raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
 
 
 def _watched(config_file: Path, facts: str | None) -> list[Path]:

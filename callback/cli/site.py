@@ -68,8 +68,7 @@ def build(ctx: click.Context, config_file: str, site_dir: str | None, production
 
 @click.command()
 @click.option("--config-file", "-f", default="mkdocs.yml", show_default=True, help="The MkDocs configuration.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
-              help="The port on 127.0.0.1 to serve on.")
+@click.option("--port", default=8000, show_default=True, help="The port on 127.0.0.1 to serve on.")
 @generator_option
 @click.pass_context
 def serve(ctx: click.Context, config_file: str, port: int, generator: str | None) -> None:

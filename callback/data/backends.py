@@ -99,8 +99,12 @@ def _postgresql(settings: dict, lock_timeout: float | None) -> Backend:
             return PgTokenStore(db, key)
         if name == "records":
             from callback.data.pg_records import PgRecords
+            from callback.data.queue import PostQueue
 
-            return PgRecords(db)
+            records = PgRecords(db)
+            # Queued videos stay files in the data directory: erasure and purge find them through the records.
+            records.queue = PostQueue(settings["DATA_DIR"]) if settings.get("DATA_DIR") else None
+            return records
         from callback.data.pg_attempts import PgAttempts
 
         return PgAttempts(db, settings.get("STATE_TTL", 600),

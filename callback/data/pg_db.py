@@ -17,8 +17,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from callback.data.files import LockTimeout
 from callback.facts.settings import ConfigError
 
-POOL_MAX = 4  # connections per process: a gevent worker serves many requests, each holds one per statement;
-# fewer server processes compete less for the CPU (measured: 4 beats 8 on two cores, benchmarks/postgres.py)
+# Connections per process: a gevent worker serves many requests, but each holds one only for a statement,
+# and every connection is a server process competing with the service for a small machine's cores.
+POOL_MAX = 4
 UNBOUNDED_WAIT = 60.0  # seconds a caller without lock_timeout (the CLI) waits for a free pooled connection
 _inherited: list[ConnectionPool] = []  # a forked parent's pools: never used or closed here (see Database.pool)
 

@@ -34,7 +34,7 @@ class PgDeletionLog:
                 req = {"code": new_code(), "status": "received", "received_at": now,
                        **{k: v for k, v in {**fields, "key": key}.items() if v not in (None, "")}}
                 if conn.execute(f"INSERT INTO deletion_requests ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
-                                "ON CONFLICT DO NOTHING RETURNING 1", _row(req)).fetchone():
+                                "ON CONFLICT DO NOTHING RETURNING 1", row_of(req)).fetchone():
                     return req
                 if key:
                     row = conn.execute("SELECT request FROM deletion_requests WHERE key = %s", (key,)).fetchone()
@@ -109,7 +109,7 @@ class PgDeletionLog:
         return len(rows)
 
 
-def _row(req: dict, code: str | None = None) -> tuple:
+def row_of(req: dict, code: str | None = None) -> tuple:
     """The columns of a request: its code, lookup copies, receipt time and the document itself."""
     ids = [req.get(k) if isinstance(req.get(k), str) else None for k in ("key", "open_id", "meta_user_id")]
     return (code or req["code"], *ids, float(req.get("received_at") or 0), dumps(req))
@@ -117,6 +117,6 @@ def _row(req: dict, code: str | None = None) -> tuple:
 
 def _save(conn: psycopg.Connection, code: str, req: dict) -> None:
     """Write a changed request back under its code (the row the file backend keys it by)."""
-    _, key, open_id, meta_user_id, received_at, text = _row(req, code)
+    _, key, open_id, meta_user_id, received_at, text = row_of(req, code)
     conn.execute("UPDATE deletion_requests SET key = %s, open_id = %s, meta_user_id = %s, received_at = %s, "
                  "request = %s WHERE code = %s", (key, open_id, meta_user_id, received_at, text, code))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from callback.data.deletions import DeletionLog
 from callback.data.pg_db import Database, dumps
-from callback.data.pg_deletions import _row
+from callback.data.pg_deletions import row_of
 from callback.data.pg_records import SALT
 from callback.data.pg_tokens import PgTokenStore
 from callback.data.receipts import EventLog
@@ -102,7 +102,7 @@ def _deletions(path: Path, db: Database) -> Moved:
         for req in requests:
             copied += conn.execute("INSERT INTO deletion_requests (code, key, open_id, meta_user_id, received_at, "
                                    "request) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-                                   _row(req)).fetchone() is not None
+                                   row_of(req)).fetchone() is not None
     codes = [r["code"] for r in requests]
     with db.connection() as conn:
         verified = conn.execute("SELECT count(*) FROM deletion_requests WHERE code = ANY(%s)", (codes,)).fetchone()[0]

@@ -152,7 +152,7 @@ class PostQueue:
 
     def remove(self, item_id: str) -> bool:
         """Delete an item and its video; return whether the item existed."""
-        if not isinstance(item_id, str) or not _ID.match(item_id):
+        if not isinstance(item_id, str) or not _ID.match(item_id) or not self.dir.is_dir():
             return False
         self.drop_media(item_id)
         with self._lock.held():
@@ -206,9 +206,12 @@ class PostQueue:
 
 
 def queue_of(records: object, queue: PostQueue | None = None) -> PostQueue | None:
-    """The queue to purge or erase: the one given, else the one in the records' data directory (file backend)."""
+    """The queue to purge or erase: the one given, else the records' own (`queue`), else the one in their data
+    directory (the file backend's `dir`); None when the records have neither."""
     if queue is not None:
         return queue
+    if isinstance(getattr(records, "queue", None), PostQueue):
+        return records.queue
     data_dir = getattr(records, "dir", None)
     return PostQueue(data_dir) if data_dir is not None else None
 

@@ -9,14 +9,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from cryptography.fernet import Fernet, InvalidToken
-
 from callback.data.files import FileLock, append_at, fsync, fsync_dir, private_dir, sweep_temporary, write_atomic
+from callback.data.sealing import Sealer
 from callback.data.store import ReconnectNeeded, StoreError, apply_tokens
 
-SECRET_FIELDS = ("access_token", "refresh_token")
 REFRESH_STRIPES = 256  # refresh locks: accounts sharing one (1 in 256) wait for each other's refresh
-ENCRYPTED = "fernet:"
 
 
 class TokenStore:
@@ -35,7 +32,7 @@ class TokenStore:
         self._lock = FileLock(self.path)
         self.lock_timeout = lock_timeout  # the service bounds its waits (LockTimeout); the CLI may wait
         self.compact_every = compact_every
-        self._fernet = Fernet(encryption_key) if encryption_key else None
+        self._sealer = Sealer(encryption_key)
         self._snapshot_sig: tuple | None = None
         self._accounts: dict[str, dict] = {}
         self._offset = 0
@@ -47,19 +44,19 @@ class TokenStore:
         """Return one account with its tokens decrypted, or None."""
         with self._lock.held(self.lock_timeout):
             acc = self._load().get(open_id)
-            return self._open(acc) if acc else None
+            return self._sealer.open(acc) if acc else None
 
     def list(self) -> list[dict]:
         """Return every account, tokens decrypted, ordered by display name."""
         with self._lock.held(self.lock_timeout):
-            accounts = [self._open(a) for a in self._load().values()]
+            accounts = [self._sealer.open(a) for a in self._load().values()]
         return sorted(accounts, key=lambda a: (a.get("display_name") or "", a["open_id"]))
 
     def put(self, account: dict) -> None:
         """Insert or replace an account (keyed by its open_id)."""
         with self._lock.held(self.lock_timeout):
             self._load()
-            self._write({"put": self._seal(account)})
+            self._write({"put": self._sealer.seal(account)})
 
     def delete(self, open_id: str) -> bool:
         """Remove an account and every journal line naming it; return whether it existed."""
@@ -109,9 +106,9 @@ class TokenStore:
             stored = self._load().get(open_id)
             if stored is None:
                 raise KeyError(open_id)
-            acc = self._open(stored)
+            acc = self._sealer.open(stored)
             change(acc)
-            self._write({"put": self._seal(acc)})
+            self._write({"put": self._sealer.seal(acc)})
             return acc
 
     def _stripe(self, open_id: str) -> Path:
@@ -201,24 +198,3 @@ class TokenStore:
         """Delete the temporary copies a killed writer left: they may hold deleted tokens."""
         for name in (self.path.name, self.journal.name):
             sweep_temporary(self.dir, name)
-
-    def _seal(self, account: dict) -> dict:
-        acc = copy.deepcopy(account)
-        if self._fernet:
-            for key in SECRET_FIELDS:
-                if acc.get(key):
-                    acc[key] = ENCRYPTED + self._fernet.encrypt(acc[key].encode()).decode()
-        return acc
-
-    def _open(self, account: dict) -> dict:
-        acc = copy.deepcopy(account)
-        for key in SECRET_FIELDS:
-            value = acc.get(key) or ""
-            if value.startswith(ENCRYPTED):
-                if not self._fernet:
-                    raise StoreError("tokens.json holds encrypted tokens: set GREENLIGHT_ENCRYPTION_KEY")
-                try:
-                    acc[key] = self._fernet.decrypt(value[len(ENCRYPTED):].encode()).decode()
-                except InvalidToken:
-                    raise StoreError("GREENLIGHT_ENCRYPTION_KEY does not decrypt tokens.json") from None
-        return acc

@@ -95,7 +95,7 @@ class Retention:
     deletion_response_hours: int
     deletion_receipts_days: int  # 0: no receipt is kept once a deletion is carried out
     content_days: int | None | str = "records_days"  # publishing records Greenlight holds; None: until deleted
-    queued_media_hours: int = 72  # a queued video is deleted once posted, or this many hours after queueing
+    queued_media_hours: int = 48  # a queued video is deleted once posted, or this many hours after queueing
 
     @property
     def content(self) -> int | None:

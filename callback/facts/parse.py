@@ -102,7 +102,7 @@ def parse_facts(app: dict) -> Facts:
         deletion_response_hours=r.get(ret, rp, "deletion_response_hours", "int", high=720),
         deletion_receipts_days=r.get(ret, rp, "deletion_receipts_days", "int", default=365, low=0),
         content_days=r.get(ret, rp, "content_days", "days", word=UNTIL_DELETED, default="records_days"),
-        queued_media_hours=r.get(ret, rp, "queued_media_hours", "int", default=72, high=8760),
+        queued_media_hours=r.get(ret, rp, "queued_media_hours", "int", default=48, high=8760),
     )
     security = r.get(app, ROOT, "security", "map", default={}) or {}
     r.known(security, f"{ROOT}.security", KNOWN["security"])

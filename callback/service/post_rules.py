@@ -50,11 +50,20 @@ def post_info(settings: dict, creator: dict) -> dict:
             info[f"disable_{what}"] = True
     if info["brand_content_toggle"] and info["privacy_level"] == "SELF_ONLY":
         raise Refusal("branded_private")
-    if settings.get("video_cover_timestamp_ms") is not None:
-        info["video_cover_timestamp_ms"] = int(settings["video_cover_timestamp_ms"])
+    cover = settings.get("video_cover_timestamp_ms")
+    if cover is not None:
+        if isinstance(cover, bool) or not str(cover).isdigit():
+            raise Refusal("invalid_params")
+        info["video_cover_timestamp_ms"] = int(cover)
     return info
 
 
 def duration_words(seconds: float) -> str:
     """Say how long a video is: seconds under two minutes, else minutes."""
     return f"{seconds:.0f} seconds" if seconds < 120 else f"{round(seconds / 60, 1):g} minutes"
+
+
+def timeout_message(max_wait: float) -> str:
+    """Say that TikTok did not finish within the bound (minutes from one minute up)."""
+    within = f"{round(max_wait / 60, 1):g} minutes" if max_wait >= 60 else f"{max_wait:g} seconds"
+    return f"TikTok did not finish processing within {within}; check the app on TikTok."

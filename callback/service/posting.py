@@ -1,7 +1,7 @@
 """The posting page: a creator signed in with TikTok reviews each queued video and publishes it (Direct Post).
 
 Every rule of TikTok's Direct Post UX is checked here on the server, so the page works without JavaScript;
-posting.js only keeps the publish button and the labels in step while the creator makes choices.
+templates/post.js only keeps the Post button and the labels in step while the creator makes choices.
 """
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from callback.facts.setup import public_users
 from callback.platform.media import mp4_duration
 from callback.platform.posting import UNAUDITED_NOTE, explain
 from callback.platform.tiktok import PlatformError
-from callback.service import posting_rules as rules
+from callback.service import post_form as rules
 from callback.service import publisher
 from callback.service.context import facts, queue, store
 from callback.service.oauth import POSTING, platform
+from callback.service.post_rules import refresher
 from callback.service.security import check_csrf
 
 log = logging.getLogger("greenlight.posting")
@@ -30,6 +31,7 @@ SIGN_IN_AGAIN = ("access_token_invalid", "scope_not_authorized")
 
 
 def _page(template: str, status: int = 200, **context):
+    """Render a posting page that is never cached."""
     return render_template(template, **context), status, NO_STORE
 
 
@@ -52,17 +54,24 @@ def _own(open_id: str, item_id: str) -> dict:
 
 def creator(open_id: str) -> dict:
     """Ask TikTok now what this creator may post (never stored): {"info": ...} or {"problem": ..., ...}."""
+    stored = store().get(open_id) or {}
+    who = {"name": stored.get("display_name") or open_id}  # shown when TikTok gives no nickname
     try:
-        account = store().refresh(open_id, publisher.refresher(current_app.config),
+        account = store().refresh(open_id, refresher(current_app.config),
                                   margin=float(current_app.config["REFRESH_MARGIN"]))
-        return {"info": platform().creator_info(account["access_token"])}
+        return {**who, "info": platform().creator_info(account["access_token"])}
     except (ReconnectNeeded, KeyError):
-        return {"problem": "TikTok no longer accepts this account's sign-in. Sign in again to post.",
+        return {**who, "problem": "TikTok no longer accepts this account's sign-in. Sign in again to post.",
                 "sign_in": True, "status": 403}
     except PlatformError as exc:
         log.warning("creator_info refused for posting: %s", exc.error)
-        return {"problem": explain(exc.error), "sign_in": exc.error in SIGN_IN_AGAIN, "reference": exc.log_id,
-                "status": 502 if exc.retryable else 403}
+        return {**who, "problem": explain(exc.error), "sign_in": exc.error in SIGN_IN_AGAIN,
+                "reference": exc.log_id, "status": 502 if exc.retryable else 403}
+
+
+def _status(item: dict) -> dict:
+    """Describe where an item stands, the publisher's usual closing words left out as said already."""
+    return rules.status_view(item, tuple(publisher.DONE.values()))
 
 
 def _measured(item: dict) -> dict:
@@ -81,7 +90,7 @@ def _entry(item: dict, who: dict, values: dict | None = None, errors: dict | Non
     item, info = _measured(item), who.get("info") or {}
     values = values or rules.blank_values(item)
     branded = values["disclose"] and values["brand_content"]
-    return {"item": item, "status": rules.status_view(item), "values": values, "errors": errors or {},
+    return {"item": item, "status": _status(item), "form": values, "errors": errors or {},
             "open": item["status"] in publisher.CLAIMABLE and bool(info),
             "too_long": rules.too_long(item, info) if info else None, "branded": branded,
             "label": rules.label(values["disclose"], values["brand_organic"], values["brand_content"]),
@@ -90,9 +99,11 @@ def _entry(item: dict, who: dict, values: dict | None = None, errors: dict | Non
 
 
 def _context(who: dict) -> dict:
+    """Return what every posting page shows about the creator and the app's standing with TikTok."""
     info = who.get("info") or {}
-    return {"creator": who, "info": info, "rules": rules, "only_private": bool(info) and rules.only_private(info),
-            "unaudited_note": UNAUDITED_NOTE, "sign_in_url": url_for("oauth.connect", purpose="post")}
+    return {"creator": who, "info": info, "account_name": who.get("name", ""), "rules": rules,
+            "only_private": bool(info) and rules.only_private(info), "unaudited_note": UNAUDITED_NOTE,
+            "sign_in_url": url_for("oauth.connect", purpose="post")}
 
 
 @bp.get("/post")
@@ -163,7 +174,7 @@ def status(item_id: str):
     found = queue().get(item_id) if open_id else None
     if found is None or found.get("open_id") != open_id:
         return {"error": "not_found", "message": "No such video in your queue."}, 404, NO_STORE
-    return rules.status_view(found), 200, NO_STORE
+    return _status(found), 200, NO_STORE
 
 
 @bp.post("/post/sign-out")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+
 from flask import Flask
 
 from callback.data.files import LockTimeout
@@ -17,7 +18,8 @@ from callback.data.store import ReconnectNeeded, TokenBackend
 from callback.platform.media import mp4_duration
 from callback.platform.posting import chunk_plan, explain, fetch_status, init_post, upload
 from callback.platform.tiktok import PlatformError, TikTok
-from callback.service.post_rules import SETTINGS, Refusal, duration_words, post_info, refresher
+from callback.service.post_rules import (SETTINGS, Refusal, duration_words, post_info, refresher,
+                                         timeout_message)
 
 log = logging.getLogger("greenlight.publisher")
 CLAIMABLE = ("queued", "failed")  # a failed post may be tried again; anything else is under way or done
@@ -160,9 +162,7 @@ def _follow(item_id: str, publish_id: str, token: str, open_id: str, queue: Post
             return _fail(queue, item_id, reason, explain(reason))
         left = deadline - time.monotonic()
         if left <= 0:
-            within = f"{max_wait / 60:g} minutes" if max_wait >= 60 else f"{max_wait:g} seconds"
-            return _fail(queue, item_id, "timed_out",
-                         f"TikTok did not finish processing within {within}; check the app on TikTok.")
+            return _fail(queue, item_id, "timed_out", timeout_message(max_wait))
         time.sleep(min(poll_every, left))
 
 

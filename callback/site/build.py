@@ -16,7 +16,7 @@ from callback.site.render import TemplateError, render_pages
 __all__ = ["Built", "SiteError", "archive_site", "build_site", "choose_generator", "docs_dir"]
 GENERATORS = ("mkdocs", "zensical")
 INSTALL = {"mkdocs": "pip install mkdocs mkdocs-material (both come with greenlight-publish)",
-           "zensical": "pip install 'greenlight-publish[zensical]'"}
+           "zensical": "pip install 'greenlight-publish[zensical]' (Zensical needs Python 3.11 or newer)"}
 
 
 @dataclass

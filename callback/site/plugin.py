@@ -14,6 +14,7 @@ from mkdocs.structure.files import File, Files
 
 from callback.facts import Facts
 from callback.site import face, prerender
+
 # Kept importable from here: mkdocs.yml users and older scripts name them through the plugin module.
 from callback.site.prerender import LEGAL, REQUIRED, STYLESHEET, THEME, discard, production_requested  # noqa: F401
 

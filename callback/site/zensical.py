@@ -15,17 +15,13 @@ import sys
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
-import yaml
 from markupsafe import escape
 
-from callback.site import face, prerender
-from callback.site.prerender import STYLESHEET, THEME, SiteError
+from callback.facts import Facts
+from callback.site import face, prerender, zensical_config
+from callback.site.prerender import REQUIRED, STYLESHEET, THEME, SiteError
 
-# Plugins a Greenlight site may list: greenlight runs here, before Zensical; search is built into Zensical.
-# Zensical skips every other MkDocs plugin without a word, which could publish a site missing what it adds.
-PLUGINS = {"greenlight", "search"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _WHERE = re.compile(r"\[\s*([^\]\s]+:\d+(?::\d+)?)\s*\]")
 _FAILED = re.compile(r"^(?:[A-Za-z_.]*(?:Error|Exception)|Error): (.+)$")
@@ -35,79 +31,6 @@ TIMEOUT = 600
 def available() -> bool:
     """Tell whether Zensical is installed."""
     return importlib.util.find_spec("zensical") is not None
-
-
-class _Tagged:
-    """A YAML value under a tag Greenlight leaves to Zensical (!ENV, !!python/name:...), written back unchanged."""
-
-    def __init__(self, tag: str, value: Any) -> None:
-        self.tag, self.value = tag, value
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _keep(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> _Tagged:
-    value = (loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else
-             loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode) else
-             loader.construct_mapping(node, deep=True))
-    return _Tagged(node.tag, value)
-
-
-def _write_tagged(dumper: yaml.SafeDumper, data: _Tagged) -> yaml.Node:
-    if isinstance(data.value, list):
-        return dumper.represent_sequence(data.tag, data.value)
-    if isinstance(data.value, dict):
-        return dumper.represent_mapping(data.tag, data.value)
-    return dumper.represent_scalar(data.tag, data.value)
-
-
-_Loader.add_multi_constructor("!", _keep)
-_Loader.add_multi_constructor("tag:yaml.org,2002:python/", _keep)
-_Dumper.add_representer(_Tagged, _write_tagged)
-
-
-def plain(value: Any) -> Any:
-    """Return a copy Zensical can take: dates as ISO text, escaped Markup as the text it holds."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # Zensical refuses a date anywhere under extra
-    if isinstance(value, str):
-        return str(value)  # Markup is already escaped; the theme prints it as it is, as under MkDocs
-    return value
-
-
-def plugins(raw: dict) -> dict[str, dict]:
-    """Return the plugins mkdocs.yml lists (as a list or a mapping), each with its options."""
-    listed = raw.get("plugins") or []
-    items = listed.items() if isinstance(listed, dict) else [
-        next(iter(p.items())) if isinstance(p, dict) else (p, None) for p in listed]
-    return {str(name): dict(options or {}) for name, options in items}
-
-
-def read_config(config_file: Path) -> dict:
-    """Read mkdocs.yml, keeping the tags Zensical resolves itself; refuse what Zensical would silently skip."""
-    try:
-        raw = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_Loader) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SiteError(f"{config_file}: cannot be read: {exc}") from None
-    names = list(plugins(raw))
-    if "greenlight" not in names:
-        raise SiteError(f"{config_file}: `plugins` must include greenlight, which renders the pages")
-    others = [n for n in names if n not in PLUGINS]
-    if others or raw.get("hooks"):
-        what = ", ".join(others) or "hooks"
-        raise SiteError(f"{config_file}: Zensical runs no MkDocs plugins or hooks, so {what} would be skipped "
-                        "and the site published without it. Remove it, or build with --generator mkdocs.")
-    return raw
 
 
 class DocsFiles:
@@ -125,7 +48,8 @@ class DocsFiles:
 
 def page_url(src: str, directory_urls: bool = True) -> str:
     """Return a page's URL from the site root, as MkDocs' File.url gives it."""
-    dest = src[:-3] + ".html" if src.endswith("index.md") else src[:-3] + ("/index.html" if directory_urls else ".html")
+    index = src == "index.md" or src.endswith("/index.md")
+    dest = src[:-3] + (".html" if index or not directory_urls else "/index.html")
     folder, name = dest.rpartition("/")[0], dest.rpartition("/")[2]
     return (folder or ".") + "/" if directory_urls and name == "index.html" else dest
 
@@ -170,22 +94,21 @@ def _finish_pages(site: Path, name: str) -> None:
             page.write_text(done, encoding="utf-8")
 
 
-def _configure(raw: dict, facts, data: dict, strict: bool) -> dict:
-    """Return the configuration Zensical builds from: the operator's, with what the plugin would have set."""
-    cfg = {k: v for k, v in raw.items() if k not in ("docs_dir", "site_dir", "plugins")}
-    cfg.update(plain(prerender.identity(facts)), docs_dir="docs", site_dir="site", strict=strict)
-    theme = dict(raw.get("theme") or {}) if not isinstance(raw.get("theme"), str) else {"name": raw["theme"]}
-    theme.update(custom_dir="theme")
-    theme.setdefault("variant", "classic")  # Material's own look; Zensical's default is its new "modern" one
-    face.apply_theme(SimpleNamespace(theme=theme), facts)  # the app's own logo and favicon
-    cfg["theme"] = theme
-    css = list(raw.get("extra_css") or [])
-    cfg["extra_css"] = css if STYLESHEET in css else css + [STYLESHEET]
-    cfg["extra"] = {**plain(raw.get("extra") or {}), "app": plain(facts.raw), "greenlight": plain(data)}
-    # Zensical always builds a search index; MkDocs builds one only when the search plugin is listed.
-    search = plugins(raw).get("search")
-    cfg["plugins"] = [{"search": {"enabled": True, **search} if search is not None else {"enabled": False}}]
-    return cfg
+def _verify(site: Path, facts: Facts, directory_urls: bool) -> None:
+    """Refuse a build in which Zensical left out Greenlight's theme overrides (a Zensical that reads them otherwise)."""
+    for src in REQUIRED:
+        url = page_url(src, directory_urls)
+        page = site / (url + "index.html" if url.endswith("/") else url).removeprefix("./")
+        html = page.read_text(encoding="utf-8") if page.is_file() else ""
+        # The no-other-hosts policy (main.html's extrahead) and, for draft facts, the banner (its announce block).
+        missing = [what for what, needed in (("the page", bool(html)),
+                                             ("the Content-Security-Policy", "Content-Security-Policy" in html),
+                                             ("the draft banner", not facts.draft or 'class="md-banner' in html))
+                   if not needed]
+        if missing:
+            raise SiteError(f"Zensical built {src} without {' and '.join(missing)} that Greenlight's theme adds; "
+                            "nothing was published. Build with --generator mkdocs, or a Zensical this "
+                            "Greenlight was tested with (see pyproject.toml's zensical extra).")
 
 
 def build(config_file: str | Path, *, facts: str | Path | None = None, site_dir: str | Path | None = None,
@@ -193,7 +116,7 @@ def build(config_file: str | Path, *, facts: str | Path | None = None, site_dir:
     """Build the site with Zensical; return (site directory, Zensical's warnings), or raise SiteError."""
     config_file = Path(config_file)
     base = config_file.parent
-    raw = read_config(config_file)
+    raw = zensical_config.read_config(config_file)
     # As MkDocs does: site_dir, even from the command line, is relative to mkdocs.yml.
     target = (base / str(site_dir or raw.get("site_dir") or "site")).resolve()
     try:
@@ -205,7 +128,7 @@ def build(config_file: str | Path, *, facts: str | Path | None = None, site_dir:
 
 def _build(config_file: Path, raw: dict, facts_file, target: Path, production, strict) -> list[str]:
     base = config_file.parent
-    option = plugins(raw)["greenlight"]
+    option = zensical_config.plugins(raw)["greenlight"]
     facts = prerender.load(prerender.facts_path(base, str(facts_file) if facts_file else None,
                                                 str(option.get("facts") or "")), raw.get("extra"))
     prerender.refuse(facts, production if production is not None else
@@ -232,13 +155,12 @@ def _build(config_file: Path, raw: dict, facts_file, target: Path, production, s
         shutil.copytree(THEME, work / "theme")
         if custom is not None:
             shutil.copytree(custom, work / "theme", dirs_exist_ok=True)
-        generated = work / "mkdocs.yml"
-        generated.write_text(yaml.dump(_configure(raw, facts, data, strict), Dumper=_Dumper, sort_keys=False,
-                                       allow_unicode=True), encoding="utf-8")
-        warnings = _run(generated, strict)
+        config = zensical_config.configure(raw, facts, data, strict)
+        warnings = _run(zensical_config.write(config, work / "mkdocs.yml"), strict)
         site = work / "site"
-        if "search" not in plugins(raw):
+        if "search" not in zensical_config.plugins(raw):
             (site / "search.json").unlink(missing_ok=True)
+        _verify(site, facts, directory_urls)
         _finish_pages(site, str(escape(facts.name)))
         prerender.write_static(site, static)
         prerender.audit(site, base)

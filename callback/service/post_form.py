@@ -1,4 +1,4 @@
-"""TikTok's Direct Post rules for the posting page: what blocks a post, and the settings a form may send.
+"""The posting page's form under TikTok's Direct Post rules: what blocks a post, and the settings it may send.
 
 Pure functions over creator_info and the posted form, so the page, its tests and the server-side checks
 share one reading of the rules. Videos only: photo posts (which offer Comment only, no Duet or Stitch)
@@ -120,20 +120,22 @@ STATUS = {
     "queued": ("Waiting for you", "Nothing is posted until you review it and press Post.", False),
     "uploading": ("Sending to TikTok", "The video is being uploaded to TikTok.", False),
     "processing": ("TikTok is processing your video", "Processing can take a few minutes after publishing.", False),
-    "published": ("Published", "TikTok has posted your video.", True),
+    "published": ("Published", "TikTok has posted your video. It can take a few minutes to show on your profile.",
+                  True),
     "inbox": ("In your TikTok inbox", "Open your TikTok inbox notification to finish posting.", True),
     "failed": ("Not posted", "TikTok did not post this video. You can try again below.", True),
     "expired": ("Expired", "This video waited too long and was removed. Queue it again to post it.", True),
 }
 
 
-def status_view(item: dict) -> dict:
-    """Describe where an item stands, with the queue's plain message when it has one."""
-    heading, sentence, final = STATUS.get(item.get("status", ""), ("Unknown", "", False))
+def status_view(item: dict, done_messages: tuple[str, ...] = ()) -> dict:
+    """Describe where an item stands, in the queue's own words where they say more than the usual line."""
+    status = item.get("status", "")
+    heading, sentence, final = STATUS.get(status, ("Unknown", "", False))
     message, detail = item.get("message") or "", ""
-    if item.get("status") in ("failed", "expired") and message:
-        sentence = message  # the publisher's own explanation says more than the generic line
-    elif item.get("status") in ("uploading", "processing") and message != sentence:
-        detail = message  # how far the upload got
-    return {"status": item.get("status", ""), "heading": heading, "text": sentence, "detail": detail,
-            "final": final, "working": item.get("status") in ("uploading", "processing")}
+    if status in ("uploading", "processing", "failed", "expired") and message:
+        sentence = message  # the publisher's own words: how far it got, or why it stopped
+    elif status in ("published", "inbox") and message and message not in done_messages:
+        detail = message  # news after the fact, such as a post TikTok no longer shows publicly
+    return {"status": status, "heading": heading, "text": sentence, "detail": detail, "final": final,
+            "working": status in ("uploading", "processing")}
