@@ -2,7 +2,8 @@
 
 Prints every number as a ratio against a baseline measured in the same run, and exits non-zero
 when a target is missed:
-  - `greenlight token` (fresh token, whole process) within 1.5x a bare `greenlight --help`;
+  - `greenlight token` (fresh token, whole process) within 4x `python -c pass` (it imports only what
+    handing out a stored token needs: no HTTP client, no facts, no YAML, no cryptography without a key);
   - in-process fresh_token() median under 10 ms;
   - a store update at 10,000 accounts: median under 5 ms, and no worse than linear growth
     (median ratio at most 10 per 10x more accounts).
@@ -75,8 +76,8 @@ def main() -> int:
         print(f"  python -c pass     {ms(python)}   1.00x")
         print(f"  greenlight --help  {ms(help_)}   {help_ / python:5.2f}x python")
         print(f"  greenlight token   {ms(token)}   {token / python:5.2f}x python, {token / help_:4.2f}x --help")
-        if token > 1.5 * help_:
-            failures.append(f"greenlight token takes {token / help_:.2f}x greenlight --help (target <= 1.5x)")
+        if token > 4 * python:
+            failures.append(f"greenlight token takes {token / python:.2f}x python -c pass (target <= 4x)")
 
         print("== fresh_token() in process (fresh token; median of 300)")
         settings = {"DATA_DIR": str(data), "TIKTOK_CLIENT_KEY": "bench", "TIKTOK_CLIENT_SECRET": "bench-secret"}

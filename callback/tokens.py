@@ -12,7 +12,6 @@ from callback.data.accounts import pick
 from callback.data.backends import open_backend
 from callback.data.erasure import erase_user
 from callback.data.store import ReconnectNeeded, TokenBackend
-from callback.facts import FactsError, load_facts
 from callback.facts.settings import SECRETS, load_settings
 from callback.facts.setup import local, public_users
 from callback.platform.redaction import redact
@@ -37,6 +36,8 @@ class AccessRemoved(ReconnectNeeded):
 
 def connect_url(settings: dict) -> str:
     """Return where a user reconnects, from the facts (or a generic hint if they cannot be read)."""
+    from callback.facts import FactsError, load_facts  # only on this path: a fresh token needs no facts
+
     try:
         facts = load_facts(settings["FACTS_FILE"])
     except FactsError:
@@ -51,6 +52,8 @@ def forget_refused(store: TokenBackend, open_id: str, settings: dict, reason: st
     token is the sign that access was removed, and the privacy policy promises the deletion that follows.
     A hosted service waits for the signed webhook instead: a refusal alone may be a passing fault.
     """
+    from callback.facts import FactsError, load_facts
+
     try:
         facts = load_facts(settings["FACTS_FILE"])
     except FactsError:

@@ -1,17 +1,23 @@
 """What the commands share: the facts and settings they run with, the data directory, table output."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from callback.data.backends import open_backend
 from callback.data.records import Records
 from callback.data.store import TokenBackend
-from callback.facts import Facts, FactsError, load_facts
 from callback.facts.settings import ConfigError, load_settings
+
+if TYPE_CHECKING:
+    from callback.facts import Facts
 
 
 def facts_from(ctx: click.Context) -> Facts:
     """Load the facts named on the command line, turning errors into a clean exit."""
+    from callback.facts import FactsError, load_facts  # not at import: `greenlight token` needs no facts
+
     try:
         return load_facts(ctx.find_root().obj["facts_path"])
     except FactsError as exc:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import copy
 
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from callback.data.store import StoreError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 SECRET_FIELDS = ("access_token", "refresh_token")
 ENCRYPTED = "fernet:"
@@ -18,7 +21,11 @@ class Sealer:
     """
 
     def __init__(self, encryption_key: str | bytes | None, where: str = "tokens.json"):
-        self._fernet = Fernet(encryption_key) if encryption_key else None
+        self._fernet: Fernet | None = None
+        if encryption_key:  # cryptography costs 10 ms to import: only when tokens are encrypted
+            from cryptography.fernet import Fernet
+
+            self._fernet = Fernet(encryption_key)
         self.where = where
 
     def seal(self, account: dict) -> dict:
@@ -40,6 +47,13 @@ class Sealer:
                     raise StoreError(f"{self.where} holds encrypted tokens: set GREENLIGHT_ENCRYPTION_KEY")
                 try:
                     acc[key] = self._fernet.decrypt(value[len(ENCRYPTED):].encode()).decode()
-                except InvalidToken:
+                except _invalid_token():
                     raise StoreError(f"GREENLIGHT_ENCRYPTION_KEY does not decrypt {self.where}") from None
         return acc
+
+
+def _invalid_token() -> type[Exception]:
+    """Fernet's error for a token that the key does not open (imported only once a key is in use)."""
+    from cryptography.fernet import InvalidToken
+
+    return InvalidToken

@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from typing import Callable, Protocol
 
-from cryptography.fernet import Fernet
 
 
 class StoreError(RuntimeError):
@@ -68,4 +67,6 @@ def apply_tokens(account: dict, response: dict, now: float) -> dict:
 
 def new_key() -> str:
     """Return a fresh key for GREENLIGHT_ENCRYPTION_KEY."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode()

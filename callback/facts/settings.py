@@ -4,8 +4,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 DEFAULTS = {
     "DATA_DIR": "",                  # default: instance/ beside the facts file (see load_settings)
     "DATABASE_URL": "",              # PostgreSQL instead of DATA_DIR, for several instances on one database
@@ -82,6 +80,8 @@ def read_env_file(path: str | Path = ".env") -> dict[str, str]:
     path = Path(path)
     if not path.is_file():
         return {}
+    from dotenv import dotenv_values  # only when there is a .env to read
+
     values = dotenv_values(path, encoding="utf-8")
     return {key: value for key, value in values.items() if value is not None}  # a bare NAME sets nothing
 

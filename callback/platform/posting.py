@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-import requests
 
 from callback.platform.posting_errors import UNAUDITED_NOTE, explain
 from callback.platform.tiktok import PlatformError, TikTok
@@ -132,6 +131,8 @@ def _put(client: TikTok, url: str, chunk: _Chunk, headers: dict, done: bool) -> 
 
 def _put_once(client: TikTok, url: str, chunk: _Chunk, headers: dict, done: bool) -> None:
     """Send one chunk and read TikTok's answer: 206 while chunks are due, 201 once every byte is in."""
+    import requests  # loaded already by client.http; imported here so that importing this module stays cheap
+
     try:
         r = client.http.put(url, data=chunk, headers=headers, timeout=client.timeout)
     except requests.Timeout:

@@ -7,10 +7,12 @@ import random
 import secrets
 import time
 from base64 import urlsafe_b64encode
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlencode
 
-import requests
+
+if TYPE_CHECKING:  # requests costs a `greenlight token` that needs no HTTP call 50 ms: loaded on first use
+    import requests
 
 log = logging.getLogger("greenlight.tiktok")
 USER_FIELDS = "open_id,union_id,avatar_url,display_name"
@@ -54,7 +56,16 @@ class TikTok:
         self.client_key, self._secret = client_key, client_secret
         self.auth_base, self.api_base = auth_base.rstrip("/"), api_base.rstrip("/")
         self.timeout, self.retries, self.backoff = float(timeout), int(retries), float(backoff)
-        self.http = session or requests.Session()
+        self._http = session
+
+    @property
+    def http(self) -> requests.Session:
+        """The HTTP session, made on first use."""
+        if self._http is None:
+            import requests
+
+            self._http = requests.Session()
+        return self._http
 
     @classmethod
     def from_settings(cls, settings: dict) -> "TikTok":
@@ -125,6 +136,8 @@ class TikTok:
         raise AssertionError("unreachable")
 
     def _once(self, method: str, path: str, **kwargs) -> dict:
+        import requests
+
         try:
             r = self.http.request(method, self.api_base + path, timeout=self.timeout, **kwargs)
         except requests.Timeout:
