@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -36,6 +40,22 @@ def installed(tmp_path_factory) -> Path:
     return venv
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(port: int, seconds: float = 40) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).status == 200
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
 def run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(venv / "bin" / "python"), *args], cwd=cwd, env=clean_env(), capture_output=True, text=True,
                           timeout=120)
@@ -58,3 +78,26 @@ def test_an_installed_wheel_can_init_and_build_a_site(installed, tmp_path):
     plain = run(installed, "-m", "mkdocs", "build", "-q", cwd=site)
     assert plain.returncode == 0, plain.stderr
     assert "Test App" in (site / "site" / "index.html").read_text()
+
+    # check runs offline against the build (the starter's facts are a draft: it may fail, never crash)
+    checked = run(installed, greenlight, "check", cwd=site)
+    assert "Traceback" not in checked.stderr and " passed, " in checked.stdout, checked.stdout + checked.stderr
+    assert run(installed, greenlight, "--version", cwd=site).stdout.startswith("greenlight ")
+    wrote = run(installed, greenlight, "examples", "share", cwd=tmp_path)
+    assert wrote.returncode == 0, wrote.stderr
+    assert (tmp_path / "share" / "deploy" / "greenlight.service").is_file()
+    assert (tmp_path / "share" / "examples" / "creator-tiktok-only.yml").is_file()
+
+    # the service starts from the wheel with its packaged gunicorn settings
+    port = free_port()
+    env = {**clean_env(), "GREENLIGHT_BIND": f"127.0.0.1:{port}", "GREENLIGHT_SECRET_KEY": "w" * 40,
+           "TIKTOK_CLIENT_KEY": "sbawwheeltest", "TIKTOK_CLIENT_SECRET": "wheel-secret-0123456789",
+           "GREENLIGHT_WORKERS": "1", "GREENLIGHT_ACCESS_LOG": str(tmp_path / "access.log")}
+    proc = subprocess.Popen([greenlight, "run"], cwd=site, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert answers(port), proc.stdout and proc.stdout.read1(4000)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert (site / "instance").is_dir()  # the data directory beside the facts file

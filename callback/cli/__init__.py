@@ -20,6 +20,7 @@ COMMANDS = {
     "deletions": "callback.cli.deletions:deletions",
     "demo": "callback.cli.demo:demo_command",
     "doctor": "callback.cli.doctor:doctor",
+    "examples": "callback.cli.examples:examples",
     "init": "callback.cli.site:init",
     "post": "callback.cli.post:post_command",
     "posts": "callback.cli.posts:posts_command",

@@ -15,7 +15,7 @@ from callback.platform.tiktok import revoker
 @data_dir_option
 @click.pass_context
 def purge_command(ctx: click.Context, dry_run: bool, data_dir: str | None) -> None:
-    """Delete what the retention facts say must go (run it daily: see deploy/greenlight-purge.timer)."""
+    """Delete what the retention facts say must go (run it daily: `greenlight examples` writes a timer and a cron line)."""
     facts = facts_from(ctx)
     store, recs = open_stores(ctx, data_dir)
     settings = cli_settings(ctx, data_dir)
