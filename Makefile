@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps demo test bench clean
+.PHONY: setup system-deps demo lint test bench clean
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,11 +25,17 @@ system-deps:
 demo: setup
 	$(BIN)/greenlight demo
 
-test: setup system-deps
+# Lint, format and type checks: quick, so they run first and stop `make test` before the long suite.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint system-deps
 	$(BIN)/pytest
 
 bench: setup system-deps
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) site instance .pytest_cache
+	rm -rf $(VENV) site instance .pytest_cache .mypy_cache .ruff_cache

@@ -3,5 +3,6 @@
 An installed Greenlight has no checkout: there, run `greenlight run` or
 `gunicorn -c python:callback.service.gunicorn_config`.
 """
-from callback.service.gunicorn_config import *  # noqa: F401,F403
+
+from callback.service.gunicorn_config import *  # noqa: F403
 from callback.service.gunicorn_config import on_starting  # noqa: F401 (a hook gunicorn looks up by name)

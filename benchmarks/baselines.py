@@ -4,6 +4,7 @@
 - `naive`: the simplest durable signed webhook: check the TikTok signature, append the body to a file
   and fsync it, answer 200 with the event's id. No dedup, no index, no post status.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -10,6 +10,7 @@ in alternating rounds, so whatever else the machine does weighs on both alike. T
   both, and acknowledged events missing from each store (target 0);
 - a token-store update (one account's field, committed) among 10,000 accounts (median < 5 ms).
 """
+
 from __future__ import annotations
 
 import json
@@ -30,12 +31,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import webhooks as bench  # noqa: E402  (benchmarks/webhooks.py: its Lua scripts, events and wrk driver)
-from pg_support import start_cluster  # noqa: E402
-from tokens import account  # noqa: E402  (benchmarks/tokens.py: the same account shape)
-
 from callback.data.pg_db import Database, dumps  # noqa: E402
 from callback.data.pg_schema import upgrade  # noqa: E402
 from callback.data.pg_tokens import PgTokenStore  # noqa: E402
+from pg_support import start_cluster  # noqa: E402
+from tokens import account  # noqa: E402  (benchmarks/tokens.py: the same account shape)
 
 TARGET_RATIO, TARGET_UPDATE_MS, ACCOUNTS, UPDATES = 0.8, 5.0, 10_000, 640
 
@@ -53,14 +53,25 @@ def database_facts(work: Path) -> Path:
 def start(work: Path, name: str, port: int, extra: dict) -> subprocess.Popen:
     """Start gunicorn for one backend; return once /healthz answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))}
-    env.update(GREENLIGHT_BIND=f"127.0.0.1:{port}", GREENLIGHT_DATA_DIR=str(work / f"data-{name}"),
-               GREENLIGHT_FACTS=str(ROOT / "mkdocs.yml"), GREENLIGHT_SECRET_KEY="bench-" + "k" * 32,
-               TIKTOK_CLIENT_KEY=bench.CLIENT_KEY, TIKTOK_CLIENT_SECRET=bench.CLIENT_SECRET,
-               GREENLIGHT_ACCESS_LOG=str(work / f"access-{name}.log"))
+    env.update(
+        GREENLIGHT_BIND=f"127.0.0.1:{port}",
+        GREENLIGHT_DATA_DIR=str(work / f"data-{name}"),
+        GREENLIGHT_FACTS=str(ROOT / "mkdocs.yml"),
+        GREENLIGHT_SECRET_KEY="bench-" + "k" * 32,
+        TIKTOK_CLIENT_KEY=bench.CLIENT_KEY,
+        TIKTOK_CLIENT_SECRET=bench.CLIENT_SECRET,
+        GREENLIGHT_ACCESS_LOG=str(work / f"access-{name}.log"),
+    )
     env.update(extra)
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                            stdout=open(work / f"gunicorn-{name}.out", "w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    with open(work / f"gunicorn-{name}.out", "w") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -77,18 +88,29 @@ def start(work: Path, name: str, port: int, extra: dict) -> subprocess.Popen:
 def webhook_rounds(work: Path, url: str) -> tuple[list[dict], list[dict], list[str], list[str]]:
     """Alternate wrk rounds on both services; return each one's results and acknowledged ids."""
     ports = {name: bench.free_port() for name in ("file", "postgresql")}
-    procs = {"file": start(work, "file", ports["file"], {}),
-             "postgresql": start(work, "postgresql", ports["postgresql"],
-                                 {"GREENLIGHT_DATABASE_URL": url, "GREENLIGHT_FACTS": str(database_facts(work))})}
+    procs = {
+        "file": start(work, "file", ports["file"], {}),
+        "postgresql": start(
+            work,
+            "postgresql",
+            ports["postgresql"],
+            {"GREENLIGHT_DATABASE_URL": url, "GREENLIGHT_FACTS": str(database_facts(work))},
+        ),
+    }
     rounds: dict[str, list[dict]] = {"file": [], "postgresql": []}
     sent, acks = {"file": 0, "postgresql": 0}, {"file": [], "postgresql": []}
     try:
-        for name, port in ports.items():  # warm both: imports, connections, the page cache
+        for port in ports.values():  # warm both: imports, connections, the page cache
             bench.wrk(f"http://127.0.0.1:{port}/healthz", work / "health.lua", bench.WARMUP)
         for i in range(bench.ROUNDS):
-            for name in (("file", "postgresql") if i % 2 == 0 else ("postgresql", "file")):
-                out = bench.wrk(f"http://127.0.0.1:{ports[name]}/webhooks/tiktok", work / "webhooks.lua",
-                                bench.SECONDS, str(work), str(sent[name]))
+            for name in ("file", "postgresql") if i % 2 == 0 else ("postgresql", "file"):
+                out = bench.wrk(
+                    f"http://127.0.0.1:{ports[name]}/webhooks/tiktok",
+                    work / "webhooks.lua",
+                    bench.SECONDS,
+                    str(work),
+                    str(sent[name]),
+                )
                 sent[name] += out["sent"]
                 acks[name] += (work / "acks.txt").read_text().split()
                 rounds[name].append(out)
@@ -110,10 +132,12 @@ def update_cost(url: str) -> list[float]:
 
     db, key, now = Database(url), new_key(), time.time()
     store = PgTokenStore(db, key)
+    accounts = [account(i, now) for i in range(ACCOUNTS)]
     with db.transaction() as conn, conn.cursor() as cur:  # seeded in one transaction, as a migration would
-        cur.executemany("INSERT INTO tokens (open_id, account, updated_at) VALUES (%s, %s, %s)",
-                        [(a["open_id"], dumps(store._sealer.seal(a)), now) for a in map(lambda i: account(i, now),
-                                                                                          range(ACCOUNTS))])
+        cur.executemany(
+            "INSERT INTO tokens (open_id, account, updated_at) VALUES (%s, %s, %s)",
+            [(a["open_id"], dumps(store._sealer.seal(a)), now) for a in accounts],
+        )
     with db.connection() as conn:
         conn.execute("ANALYZE tokens")
     rng, times = random.Random(ACCOUNTS), []
@@ -134,38 +158,53 @@ def main() -> int:
     try:
         url = cluster.create("bench")
         upgrade(Database(url))
-        (work / "health.lua").write_text(bench.LUA_COMMON + "function init(args) ok, dup, bad = 0, 0, 0 end\n"
-                                         "function response(status) if status == 200 then ok = ok + 1 "
-                                         "else bad = bad + 1 end end\n")
+        (work / "health.lua").write_text(
+            bench.LUA_COMMON
+            + (
+                "function init(args) ok, dup, bad = 0, 0, 0 end\n"
+                "function response(status) if status == 200 then ok = ok + 1 "
+                "else bad = bad + 1 end end\n"
+            )
+        )
         (work / "webhooks.lua").write_text(f"ack_path = {json.dumps(str(work / 'acks.txt'))}\n" + bench.LUA_WEBHOOKS)
         bench.write_events(work)
         files, pg, file_acks, pg_acks = webhook_rounds(work, url)
         lost_file = set(file_acks) - set(bench.on_disk(work / "data-file"))
         lost_pg = set(pg_acks) - set(stored_in_database(url))
 
-        print(f"gunicorn.conf.py, {bench.CONNECTIONS} connections, wrk {bench.THREADS} threads, {bench.ROUNDS} "
-              f"alternating rounds of {bench.SECONDS} s per backend; PostgreSQL with fsync on, over a Unix socket")
+        print(
+            f"gunicorn.conf.py, {bench.CONNECTIONS} connections, wrk {bench.THREADS} threads, {bench.ROUNDS} "
+            f"alternating rounds of {bench.SECONDS} s per backend; PostgreSQL with fsync on, over a Unix socket"
+        )
         ratios, p99 = [], {"file": [], "postgresql": []}
-        for i, (f, p) in enumerate(zip(files, pg), 1):
+        for i, (f, p) in enumerate(zip(files, pg, strict=True), 1):
             f_rps, p_rps = f["requests"] / f["seconds"], p["requests"] / p["seconds"]
             ratios.append(p_rps / f_rps)
             p99["file"].append(f["p99_us"] / 1000)
             p99["postgresql"].append(p["p99_us"] / 1000)
-            print(f"round {i}: file {f_rps:6.0f} req/s (p99 {f['p99_us'] / 1000:6.2f} ms)   "
-                  f"postgresql {p_rps:6.0f} req/s (p99 {p['p99_us'] / 1000:6.2f} ms)   ratio {p_rps / f_rps:.2f}")
+            print(
+                f"round {i}: file {f_rps:6.0f} req/s (p99 {f['p99_us'] / 1000:6.2f} ms)   "
+                f"postgresql {p_rps:6.0f} req/s (p99 {p['p99_us'] / 1000:6.2f} ms)   ratio {p_rps / f_rps:.2f}"
+            )
         ratio = statistics.median(ratios)
         print(f"webhook throughput postgresql/file (median round): {ratio:.2f}  (target >= {TARGET_RATIO})")
-        print(f"p99 latency (median round): file {statistics.median(p99['file']):.2f} ms, "
-              f"postgresql {statistics.median(p99['postgresql']):.2f} ms")
+        print(
+            f"p99 latency (median round): file {statistics.median(p99['file']):.2f} ms, "
+            f"postgresql {statistics.median(p99['postgresql']):.2f} ms"
+        )
         bad = sum(r["bad"] + r["dup"] for r in files + pg)
-        print(f"acknowledged: file {len(file_acks)} (lost {len(lost_file)}), postgresql {len(pg_acks)} "
-              f"(lost {len(lost_pg)}); non-200 or duplicate answers {bad}")
+        print(
+            f"acknowledged: file {len(file_acks)} (lost {len(lost_file)}), postgresql {len(pg_acks)} "
+            f"(lost {len(lost_pg)}); non-200 or duplicate answers {bad}"
+        )
 
         times = update_cost(url)
         median = statistics.median(times) * 1000
-        print(f"token-store update among {ACCOUNTS:,} accounts on postgresql ({UPDATES} committed updates): "
-              f"median {median:.2f} ms, p99 {sorted(times)[int(len(times) * 0.99)] * 1000:.2f} ms  "
-              f"(target median < {TARGET_UPDATE_MS:.0f} ms)")
+        print(
+            f"token-store update among {ACCOUNTS:,} accounts on postgresql ({UPDATES} committed updates): "
+            f"median {median:.2f} ms, p99 {sorted(times)[int(len(times) * 0.99)] * 1000:.2f} ms  "
+            f"(target median < {TARGET_UPDATE_MS:.0f} ms)"
+        )
         missed = []
         if ratio < TARGET_RATIO:
             missed.append(f"throughput ratio {ratio:.2f} < {TARGET_RATIO}")

@@ -8,6 +8,7 @@ Run: .venv/bin/python benchmarks/site_build.py   (exits 1 when a target is misse
   product's screenshots, feature pictures and recording (extra.app.product) are counted apart: they load lazily.
 - requests to other hosts: counted in a real Chromium when one is installed, else from the HTML and CSS.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -23,11 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
+from callback.checks.browser import ARGS  # noqa: E402
+from callback.facts import load_facts  # noqa: E402
 from callback.site.audit import external, find_external, page_resources  # noqa: E402
 from callback.site.build import build_site  # noqa: E402
 from callback.site.plugin import THEME  # noqa: E402
-from callback.facts import load_facts  # noqa: E402
-from callback.checks.browser import ARGS  # noqa: E402
 from callback.site.render import render_pages  # noqa: E402
 from callback.site.static import StaticServer  # noqa: E402
 
@@ -133,10 +134,10 @@ def other_host_requests(site: Path, pages: list[str]) -> dict[str, int] | None:
             browser = pw.chromium.launch(executable_path=chromium, args=ARGS)
             for path in pages:
                 page = browser.new_page()
-                hosts: list[str] = []
-                page.on("request", lambda r: hosts.append(urlsplit(r.url).hostname or ""))
+                requested: list = []
+                page.on("request", requested.append)
                 page.goto(f"{server.url}{path}", wait_until="networkidle")
-                counts[path] = sum(h != "127.0.0.1" for h in hosts)
+                counts[path] = sum((urlsplit(r.url).hostname or "") != "127.0.0.1" for r in requested)
                 page.close()
             browser.close()
     finally:
@@ -151,8 +152,10 @@ def main() -> int:
         work = Path(tmp)
         ours, plain = build_times(work)
         ratio = ours / plain
-        print(f"build time (median of {RUNS}): facts site {ours * 1000:.0f} ms, plain Material "
-              f"{plain * 1000:.0f} ms, ratio {ratio:.2f} (target <= {TARGET_RATIO})")
+        print(
+            f"build time (median of {RUNS}): facts site {ours * 1000:.0f} ms, plain Material "
+            f"{plain * 1000:.0f} ms, ratio {ratio:.2f} (target <= {TARGET_RATIO})"
+        )
         if ratio > TARGET_RATIO:
             missed.append("build time ratio")
         site = work / "ours-site"
@@ -160,7 +163,7 @@ def main() -> int:
         weights = page_weights(site, pictures)
         lazy = sum(len(gzip.compress((site / p).read_bytes())) for p in pictures)
         browser = other_host_requests(site, list(weights))
-        static = {p: 0 for p in weights}
+        static = dict.fromkeys(weights, 0)
         for file, _ in find_external(site):
             static[_url_path(site, file)] = static.get(_url_path(site, file), 0) + 1
         counts = browser if browser is not None else static

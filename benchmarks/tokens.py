@@ -9,6 +9,7 @@ when a target is missed:
     (median ratio at most 10 per 10x more accounts).
 Run: .venv/bin/python benchmarks/tokens.py
 """
+
 from __future__ import annotations
 
 import json
@@ -32,10 +33,18 @@ BIN = Path(sys.executable).parent
 
 
 def account(i: int, now: float) -> dict:
-    return {"open_id": f"-000{i:08d}", "display_name": f"Creator {i}", "scope": ["user.info.basic", "video.publish"],
-            "access_token": f"act.{i:08d}" + "a" * 60, "refresh_token": f"rft.{i:08d}" + "r" * 60,
-            "expires_at": now + 86400, "refresh_expires_at": now + 31536000, "connected_at": now,
-            "refreshed_at": now, "needs_reconnect": None}
+    return {
+        "open_id": f"-000{i:08d}",
+        "display_name": f"Creator {i}",
+        "scope": ["user.info.basic", "video.publish"],
+        "access_token": f"act.{i:08d}" + "a" * 60,
+        "refresh_token": f"rft.{i:08d}" + "r" * 60,
+        "expires_at": now + 86400,
+        "refresh_expires_at": now + 31536000,
+        "connected_at": now,
+        "refreshed_at": now,
+        "needs_reconnect": None,
+    }
 
 
 def seed(data_dir: Path, n: int) -> None:
@@ -65,9 +74,13 @@ def main() -> int:
         tmp = Path(tmp)
         data = tmp / "one"
         seed(data, 1)
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))},
-               "GREENLIGHT_DATA_DIR": str(data), "TIKTOK_CLIENT_KEY": "bench", "TIKTOK_CLIENT_SECRET": "bench-secret",
-               "GREENLIGHT_TIKTOK_API_BASE": "http://127.0.0.1:9"}  # never called: the token is fresh
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))},
+            "GREENLIGHT_DATA_DIR": str(data),
+            "TIKTOK_CLIENT_KEY": "bench",
+            "TIKTOK_CLIENT_SECRET": "bench-secret",
+            "GREENLIGHT_TIKTOK_API_BASE": "http://127.0.0.1:9",
+        }  # never called: the token is fresh
 
         print("== greenlight token on a fresh token (whole process, median of 15)")
         python = statistics.median(run_times([sys.executable, "-c", "pass"], env, 15))
@@ -87,8 +100,10 @@ def main() -> int:
             fresh_token(settings=settings)
             times.append(time.perf_counter() - start)
         inproc = statistics.median(times)
-        print(f"  fresh_token()      {ms(inproc)}   {inproc / python:5.3f}x python -c pass,"
-              f" {token / inproc:6.1f}x cheaper than the CLI")
+        print(
+            f"  fresh_token()      {ms(inproc)}   {inproc / python:5.3f}x python -c pass,"
+            f" {token / inproc:6.1f}x cheaper than the CLI"
+        )
         if inproc > 0.010:
             failures.append(f"fresh_token() median {inproc * 1000:.2f} ms (target < 10 ms)")
 
@@ -106,15 +121,20 @@ def main() -> int:
                 store.update(oid, last_used_at=time.time())
                 times.append(time.perf_counter() - start)
             medians[n], means[n] = statistics.median(times), statistics.mean(times)
-            print(f"  {n:6d} accounts   median {ms(medians[n])}   mean {ms(means[n])}"
-                  f"   ({medians[n] / medians[100]:5.2f}x the 100-account median)")
+            print(
+                f"  {n:6d} accounts   median {ms(medians[n])}   mean {ms(means[n])}"
+                f"   ({medians[n] / medians[100]:5.2f}x the 100-account median)"
+            )
         for small, big in ((100, 1000), (1000, 10000)):
             ratio, mean_ratio = medians[big] / medians[small], means[big] / means[small]
-            print(f"  growth {small} -> {big}: median {ratio:5.2f}x, mean {mean_ratio:5.2f}x per 10x accounts"
-                  " (linear would be 10x)")
+            print(
+                f"  growth {small} -> {big}: median {ratio:5.2f}x, mean {mean_ratio:5.2f}x per 10x accounts"
+                " (linear would be 10x)"
+            )
             if max(ratio, mean_ratio) > 10:
-                failures.append(f"store update grows {max(ratio, mean_ratio):.1f}x from {small} to {big} accounts"
-                                " (target <= 10x)")
+                failures.append(
+                    f"store update grows {max(ratio, mean_ratio):.1f}x from {small} to {big} accounts (target <= 10x)"
+                )
         if medians[10000] > 0.005:
             failures.append(f"store update median at 10,000 accounts is {medians[10000] * 1000:.2f} ms (< 5 ms)")
 

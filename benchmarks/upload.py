@@ -10,6 +10,7 @@ The server is a tiny receiver in a process of its own that answers as TikTok's u
 (206 while chunks are due, 201 once every byte is in); it only counts bytes, so both paths pay the same.
 Run: .venv/bin/python benchmarks/upload.py
 """
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,7 @@ class Receiver(BaseHTTPRequestHandler):
     # of its headers (40 ms), a cost per request that real upload hosts do not charge.
     disable_nagle_algorithm = True
 
-    def do_PUT(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_PUT(self) -> None:
         left = int(self.headers["Content-Length"])
         while left:
             left -= len(self.rfile.read(min(MB, left)))
@@ -74,7 +75,7 @@ def measure_memory(url: str, path: str) -> None:
     import tracemalloc
 
     size, client = Path(path).stat().st_size, TikTok("bench", "bench", timeout=60)
-    client.http  # the HTTP library loads on first use: before the count, which is about the upload
+    _ = client.http  # the HTTP library loads on first use: before the count, which is about the upload
     tracemalloc.start()
     upload(client, url, Path(path), size, *chunk_plan(size))
     peak = tracemalloc.get_traced_memory()[1]
@@ -92,8 +93,12 @@ def plain(url: str, path: Path, session: requests.Session) -> float:
     size = path.stat().st_size
     start = time.perf_counter()
     with open(path, "rb") as f:
-        r = session.put(url, data=f, timeout=60, headers={"Content-Type": "video/mp4",
-                                                          "Content-Range": f"bytes 0-{size - 1}/{size}"})
+        r = session.put(
+            url,
+            data=f,
+            timeout=60,
+            headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{size - 1}/{size}"},
+        )
     r.raise_for_status()
     return time.perf_counter() - start
 
@@ -116,22 +121,29 @@ def main() -> int:
             rate_ours, rate_theirs = 200 / statistics.median(ours), 200 / statistics.median(theirs)
             ratio = rate_ours / rate_theirs
             count = chunk_plan(200 * MB)[1]
-            print(f"upload 200 MB: chunked ({count} chunks) {rate_ours:7.1f} MB/s, plain PUT {rate_theirs:7.1f} MB/s"
-                  f" -> ratio {ratio:.2f} (target >= 0.80)")
+            print(
+                f"upload 200 MB: chunked ({count} chunks) {rate_ours:7.1f} MB/s, plain PUT {rate_theirs:7.1f} MB/s"
+                f" -> ratio {ratio:.2f} (target >= 0.80)"
+            )
             peaks = {}
             for n, path in files.items():
-                run = subprocess.run([sys.executable, __file__, "--memory", url, str(path)], capture_output=True,
-                                     text=True, check=True)
+                run = subprocess.run(
+                    [sys.executable, __file__, "--memory", url, str(path)], capture_output=True, text=True, check=True
+                )
                 peaks[n] = json.loads(run.stdout)
-                print(f"peak memory, {n:3d} MB file: tracemalloc {peaks[n]['tracemalloc'] / MB:6.2f} MB, "
-                      f"ru_maxrss {peaks[n]['maxrss'] / MB:6.1f} MB")
+                print(
+                    f"peak memory, {n:3d} MB file: tracemalloc {peaks[n]['tracemalloc'] / MB:6.2f} MB, "
+                    f"ru_maxrss {peaks[n]['maxrss'] / MB:6.1f} MB"
+                )
     finally:
         receiver.terminate()
         receiver.wait(5)
     grew_traced = (peaks[200]["tracemalloc"] - peaks[50]["tracemalloc"]) / MB
     grew_rss = (peaks[200]["maxrss"] - peaks[50]["maxrss"]) / MB
-    print(f"growth from 50 MB to 200 MB: tracemalloc {grew_traced:+.2f} MB (target <= 1), "
-          f"ru_maxrss {grew_rss:+.1f} MB (target <= 4)")
+    print(
+        f"growth from 50 MB to 200 MB: tracemalloc {grew_traced:+.2f} MB (target <= 1), "
+        f"ru_maxrss {grew_rss:+.1f} MB (target <= 4)"
+    )
     ok = ratio >= 0.8 and grew_traced <= 1 and grew_rss <= 4
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -15,6 +15,7 @@ doing weighs on all alike. Webhook requests are each a different signed `post.pu
 - Greenlight's webhook p99 <= 1.5 x the hello world's p99;
 - every event Greenlight acknowledged with 200 ("ok", id echoed) is in its receipt log.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,7 +63,9 @@ function done(summary, latency, requests)
 end
 """
 
-LUA_WEBHOOKS = LUA_COMMON + r"""
+LUA_WEBHOOKS = (
+    LUA_COMMON
+    + r"""
 function init(args)
   -- Each request is built from the next line of this thread's file when it is sent: building all of them
   -- up front would cost the load generator (on the same cores as the service) a large heap to scan.
@@ -87,13 +90,17 @@ function response(status, headers, body)
   end
 end
 """
+)
 # `done` runs in wrk's main thread: it collects each thread's acknowledged ids into one file.
-LUA_WEBHOOKS = LUA_WEBHOOKS.replace("function done(summary, latency, requests)", """function done(summary, latency, requests)
+LUA_WEBHOOKS = LUA_WEBHOOKS.replace(
+    "function done(summary, latency, requests)",
+    """function done(summary, latency, requests)
   local out = io.open(ack_path, "w")
   for _, t in ipairs(threads) do
     for _, ack in ipairs(t:get("acks")) do out:write(ack, "\\n") end
   end
-  out:close()""")
+  out:close()""",
+)
 
 
 def free_port() -> int:
@@ -105,13 +112,27 @@ def free_port() -> int:
 def start_service(work: Path, name: str, app: str) -> tuple[subprocess.Popen, str]:
     """Start gunicorn with the repository's config serving `app`; return it and its base URL once it answers."""
     port, data = free_port(), work / name
-    env = {**os.environ, "GREENLIGHT_BIND": f"127.0.0.1:{port}", "GREENLIGHT_DATA_DIR": str(data),
-           "GREENLIGHT_FACTS": str(ROOT / "mkdocs.yml"), "GREENLIGHT_SECRET_KEY": "bench-" + "k" * 32,
-           "TIKTOK_CLIENT_KEY": CLIENT_KEY, "TIKTOK_CLIENT_SECRET": CLIENT_SECRET,
-           "GREENLIGHT_ACCESS_LOG": str(work / f"{name}-access.log"), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "GREENLIGHT_BIND": f"127.0.0.1:{port}",
+        "GREENLIGHT_DATA_DIR": str(data),
+        "GREENLIGHT_FACTS": str(ROOT / "mkdocs.yml"),
+        "GREENLIGHT_SECRET_KEY": "bench-" + "k" * 32,
+        "TIKTOK_CLIENT_KEY": CLIENT_KEY,
+        "TIKTOK_CLIENT_SECRET": CLIENT_SECRET,
+        "GREENLIGHT_ACCESS_LOG": str(work / f"{name}-access.log"),
+        "PYTHONPATH": str(ROOT),
+    }
     out = work / f"{name}.out"
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py", app], cwd=ROOT,
-                            env=env, stdout=open(out, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    with open(out, "w") as stdout:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py", app],
+            cwd=ROOT,
+            env=env,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     probe = "/healthz" if name != "naive" else "/"
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -134,20 +155,39 @@ def write_events(work: Path) -> None:
     for thread in range(THREADS):
         with open(work / f"events-{thread}.txt", "w") as fh:
             for i in range(EVENTS_PER_THREAD):
-                body = webhook_body(CLIENT_KEY, "post.publish.complete", f"-000bench{i % 97}",
-                                    {"publish_id": f"v_pub_bench_{thread}_{i}"}, now)
+                body = webhook_body(
+                    CLIENT_KEY,
+                    "post.publish.complete",
+                    f"-000bench{i % 97}",
+                    {"publish_id": f"v_pub_bench_{thread}_{i}"},
+                    now,
+                )
                 fh.write(signature(CLIENT_SECRET, now, body) + "\t" + body.decode() + "\n")
 
 
 def wrk(url: str, script: Path, seconds: int, *args: str) -> dict:
     """Run wrk; return the RESULT line its Lua `done` prints."""
-    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s",
-                          "-s", str(script), url, *(["--", *args] if args else [])],
-                         capture_output=True, text=True, timeout=seconds + 60)
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{THREADS}",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            url,
+            *(["--", *args] if args else []),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
     line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         sys.exit(f"wrk failed:\n{out.stdout}\n{out.stderr}")
-    return json.loads(line[len("RESULT "):])
+    return json.loads(line[len("RESULT ") :])
 
 
 def on_disk(data_dir: Path) -> list[str]:
@@ -165,24 +205,35 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="greenlight-bench-"))
     servers = {}
     try:
-        (work / "health.lua").write_text(LUA_COMMON + "function init(args) ok, dup, bad = 0, 0, 0 end\n"
-                                         "function response(status) if status == 200 then ok = ok + 1 "
-                                         "else bad = bad + 1 end end\n")
+        (work / "health.lua").write_text(
+            LUA_COMMON
+            + (
+                "function init(args) ok, dup, bad = 0, 0, 0 end\n"
+                "function response(status) if status == 200 then ok = ok + 1 "
+                "else bad = bad + 1 end end\n"
+            )
+        )
         (work / "webhooks.lua").write_text(f"ack_path = {json.dumps(str(work / 'acks.txt'))}\n" + LUA_WEBHOOKS)
         write_events(work)
-        for name, app in (("greenlight", "callback:create_app()"), ("hello", "benchmarks.baselines:hello()"),
-                          ("naive", "benchmarks.baselines:naive()")):
+        for name, app in (
+            ("greenlight", "callback:create_app()"),
+            ("hello", "benchmarks.baselines:hello()"),
+            ("naive", "benchmarks.baselines:naive()"),
+        ):
             servers[name] = start_service(work, name, app)
         url = {name: base for name, (_, base) in servers.items()}
         rounds, sent = [], {"greenlight": 0, "naive": 0}
         for name in ("hello", "greenlight"):
             wrk(url[name] + "/healthz", work / "health.lua", WARMUP)
         for i in range(ROUNDS):
-            r = {"hello": wrk(url["hello"] + "/healthz", work / "health.lua", SECONDS),
-                 "health": wrk(url["greenlight"] + "/healthz", work / "health.lua", SECONDS)}
+            r = {
+                "hello": wrk(url["hello"] + "/healthz", work / "health.lua", SECONDS),
+                "health": wrk(url["greenlight"] + "/healthz", work / "health.lua", SECONDS),
+            }
             for name in ("naive", "greenlight"):
-                r[name] = wrk(url[name] + "/webhooks/tiktok", work / "webhooks.lua", SECONDS, str(work),
-                              str(sent[name]))
+                r[name] = wrk(
+                    url[name] + "/webhooks/tiktok", work / "webhooks.lua", SECONDS, str(work), str(sent[name])
+                )
                 sent[name] += r[name]["sent"]  # the next round starts after the events this one took
                 if name == "greenlight":
                     (work / f"acks-{i}.txt").write_text((work / "acks.txt").read_text())
@@ -196,16 +247,25 @@ def main() -> int:
         acked = [x for i in range(len(rounds)) for x in (work / f"acks-{i}.txt").read_text().split()]
         stored = on_disk(work / "greenlight")
         lost = set(acked) - set(stored)
-        print(f"gunicorn.conf.py ({os.environ.get('GREENLIGHT_WORKER_CLASS', 'gevent')} workers) for all three, "
-              f"{CONNECTIONS} connections, wrk {THREADS} threads, {ROUNDS} rounds of 4 x {SECONDS} s")
+        print(
+            f"gunicorn.conf.py ({os.environ.get('GREENLIGHT_WORKER_CLASS', 'gevent')} workers) for all three, "
+            f"{CONNECTIONS} connections, wrk {THREADS} threads, {ROUNDS} rounds of 4 x {SECONDS} s"
+        )
         ratios = []
         for i, r in enumerate(rounds, 1):
             naive, hook = r["naive"], r["greenlight"]
-            ratios.append((rate(hook) / rate(naive), rate(r["health"]) / rate(r["hello"]),
-                           hook["p99_us"] / max(r["hello"]["p99_us"], 1)))
-            print(f"round {i}: hello {rate(r['hello']):6.0f}/s p99 {r['hello']['p99_us'] / 1000:6.2f} ms | "
-                  f"healthz {rate(r['health']):6.0f}/s | naive webhook {rate(naive):6.0f}/s p99 "
-                  f"{naive['p99_us'] / 1000:6.2f} ms | webhook {rate(hook):6.0f}/s p99 {hook['p99_us'] / 1000:6.2f} ms")
+            ratios.append(
+                (
+                    rate(hook) / rate(naive),
+                    rate(r["health"]) / rate(r["hello"]),
+                    hook["p99_us"] / max(r["hello"]["p99_us"], 1),
+                )
+            )
+            print(
+                f"round {i}: hello {rate(r['hello']):6.0f}/s p99 {r['hello']['p99_us'] / 1000:6.2f} ms | "
+                f"healthz {rate(r['health']):6.0f}/s | naive webhook {rate(naive):6.0f}/s p99 "
+                f"{naive['p99_us'] / 1000:6.2f} ms | webhook {rate(hook):6.0f}/s p99 {hook['p99_us'] / 1000:6.2f} ms"
+            )
         vs_naive = statistics.median(x for x, _, _ in ratios)
         vs_hello = statistics.median(y for _, y, _ in ratios)
         p99 = statistics.median(z for _, _, z in ratios)
@@ -214,8 +274,10 @@ def main() -> int:
         print(f"webhook throughput / naive durable webhook: {vs_naive:.2f}  (target >= {TARGET_NAIVE})")
         print(f"/healthz throughput / Flask hello world:    {vs_hello:.2f}  (target >= {TARGET_HELLO})")
         print(f"webhook p99 / hello-world p99:              {p99:.2f}  (target <= {TARGET_P99})")
-        print(f"acknowledged {len(acked)}, on disk {len(stored)} ({len(set(stored))} distinct), lost {len(lost)}, "
-              f"duplicates answered {dup}, non-200 {bad}")
+        print(
+            f"acknowledged {len(acked)}, on disk {len(stored)} ({len(set(stored))} distinct), lost {len(lost)}, "
+            f"duplicates answered {dup}, non-200 {bad}"
+        )
         missed = []
         if vs_naive < TARGET_NAIVE:
             missed.append(f"webhook / naive {vs_naive:.2f} < {TARGET_NAIVE}")

@@ -4,6 +4,7 @@ An entry point above the layers, like callback.tokens: it joins the account stor
 with the MP4 reader (platform). Nothing is sent to TikTok here: the creator approves each video on the
 posting page (`<urls.service>/post`), as TikTok's Direct Post rules require.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,13 +26,15 @@ def approve_url(settings: dict) -> str:
 def open_queue(settings: dict) -> PostQueue:
     """Open the publishing queue in the settings' data directory."""
     if not settings.get("DATA_DIR"):
-        raise ConfigError("no data directory: pass --data-dir or set GREENLIGHT_DATA_DIR, or run where the facts "
-                          "file is")
+        raise ConfigError(
+            "no data directory: pass --data-dir or set GREENLIGHT_DATA_DIR, or run where the facts file is"
+        )
     return PostQueue(settings["DATA_DIR"])
 
 
-def queue_video(path_or_url: str | Path, title: str, account: str | None = None, inbox: bool = False,
-                settings: dict | None = None) -> dict:
+def queue_video(
+    path_or_url: str | Path, title: str, account: str | None = None, inbox: bool = False, settings: dict | None = None
+) -> dict:
     """Queue a local video file, or an https URL TikTok pulls from, for one connected account; return the item.
 
     `account` is a display name or open_id (optional when one account is connected); `inbox` sends the video
@@ -45,9 +48,11 @@ def queue_video(path_or_url: str | Path, title: str, account: str | None = None,
     acc = pick(store, account)
     scope = "video.upload" if inbox else "video.publish"
     if acc.get("scope") and scope not in acc["scope"]:
-        raise ValueError(f"{acc.get('display_name') or acc['open_id']} did not grant {scope}, which "
-                         f"{'an inbox upload' if inbox else 'a direct post'} needs: reconnect the account and leave "
-                         "it ticked")
+        raise ValueError(
+            f"{acc.get('display_name') or acc['open_id']} did not grant {scope}, which "
+            f"{'an inbox upload' if inbox else 'a direct post'} needs: reconnect the account and leave "
+            "it ticked"
+        )
     queue, text = open_queue(settings), str(path_or_url)
     if text.startswith("https://"):
         item = queue.add(open_id=acc["open_id"], title=title, inbox=inbox, url=text)

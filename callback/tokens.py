@@ -2,6 +2,7 @@
 
 An entry point above the layers: it joins the token store (data) with the refresh call (platform).
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,10 +62,18 @@ def forget_refused(store: TokenBackend, open_id: str, settings: dict, reason: st
         return None
     if not local(facts):
         return None
-    done = erase_user(open_id, store=store, recs=open_backend(settings).records, source="tiktok",
-                      reason=f"TikTok refused the account's token: access was removed ({reason})")
-    log.warning("TikTok refused the token of account %s: access was removed, its data erased (receipt %s)",
-                done["subject"][:16], done["code"])
+    done = erase_user(
+        open_id,
+        store=store,
+        recs=open_backend(settings).records,
+        source="tiktok",
+        reason=f"TikTok refused the account's token: access was removed ({reason})",
+    )
+    log.warning(
+        "TikTok refused the token of account %s: access was removed, its data erased (receipt %s)",
+        done["subject"][:16],
+        done["code"],
+    )
     return AccessRemoved(open_id, "TikTok refused its token, so access was removed; its data was deleted here")
 
 
@@ -82,6 +91,7 @@ def refresher(settings: dict):
             if exc.error == "invalid_grant":
                 raise Refused(account["open_id"], "TikTok rejected the refresh token (invalid_grant)") from None
             raise
+
     return refresh
 
 
@@ -169,11 +179,15 @@ def problem_warning(got: Handout, settings: dict, now: float | None = None) -> s
     name = acc.get("display_name") or acc["open_id"]
     left = until(acc.get("expires_at", 0), now)
     if isinstance(got.problem, ReconnectNeeded):
-        text = (f"{name} must be reconnected at {connect_url(settings)}: {got.problem.reason}. Its access token "
-                f"still works, and expires {left}")
+        text = (
+            f"{name} must be reconnected at {connect_url(settings)}: {got.problem.reason}. Its access token "
+            f"still works, and expires {left}"
+        )
     else:
-        text = (f"could not refresh the access token of {name}: {str(got.problem).rstrip('.')}. Using the stored "
-                f"one, which expires {left}")
+        text = (
+            f"could not refresh the access token of {name}: {str(got.problem).rstrip('.')}. Using the stored "
+            f"one, which expires {left}"
+        )
     return clean(text, settings, acc)
 
 
@@ -190,8 +204,10 @@ def refresh_warning(account: dict, settings: dict, now: float | None = None) -> 
     if account.get("needs_reconnect") or left > settings["REFRESH_WARN_DAYS"] * DAY:
         return None
     name = account.get("display_name") or account["open_id"]
-    return (f"the refresh token of {name} expires in {max(left, 0) / DAY:.1f} days: reconnect at "
-            f"{connect_url(settings)} before then, or the uploader stops working")
+    return (
+        f"the refresh token of {name} expires in {max(left, 0) / DAY:.1f} days: reconnect at "
+        f"{connect_url(settings)} before then, or the uploader stops working"
+    )
 
 
 def status(account: dict, settings: dict, now: float | None = None) -> str:
@@ -212,6 +228,11 @@ def until(ts: float, now: float | None = None) -> str:
     """Say how far away a time is: 'in 5 h', 'in 3 d', '2 h ago'."""
     delta = ts - (time.time() if now is None else now)
     amount = abs(delta)
-    text = (f"{amount / DAY:.0f} d" if amount >= 2 * DAY else f"{amount / 3600:.0f} h" if amount >= 7200
-            else f"{amount / 60:.0f} min")
+    text = (
+        f"{amount / DAY:.0f} d"
+        if amount >= 2 * DAY
+        else f"{amount / 3600:.0f} h"
+        if amount >= 7200
+        else f"{amount / 60:.0f} min"
+    )
     return f"in {text}" if delta >= 0 else f"{text} ago"

@@ -1,4 +1,5 @@
 """Shared fixtures: facts files, a headless Chromium."""
+
 from __future__ import annotations
 
 import shutil
@@ -89,6 +90,7 @@ def runner(app):
 
 # -- the sandbox platform and a live service pointed at it (the platform is the only stand-in) --
 
+
 class SandboxHandle:
     """A running sandbox platform: its URL, its in-memory state, and helpers to drive it."""
 
@@ -111,8 +113,9 @@ class SandboxHandle:
 
     def approve(self, authorize_url: str, open_id: str | None = None, decision: str = "authorize") -> str:
         """Answer the consent page for `authorize_url`; return where the platform sends the browser back."""
-        import requests
         from urllib.parse import parse_qsl, urlsplit
+
+        import requests
 
         params = dict(parse_qsl(urlsplit(authorize_url).query))
         params.update(decision=decision, open_id=open_id or self.users()[0].open_id)
@@ -134,16 +137,26 @@ def sandbox(_sandbox_server, app_config):
     """A fresh sandbox platform on 127.0.0.1 (state reset per test), registered with the test credentials."""
     from callback.sandbox import create_app as sandbox_app
 
-    _sandbox_server.app = sandbox_app({"CLIENT_KEY": app_config["TIKTOK_CLIENT_KEY"],
-                                       "CLIENT_SECRET": app_config["TIKTOK_CLIENT_SECRET"], "APP_NAME": "Clipwise"})
+    _sandbox_server.app = sandbox_app(
+        {
+            "CLIENT_KEY": app_config["TIKTOK_CLIENT_KEY"],
+            "CLIENT_SECRET": app_config["TIKTOK_CLIENT_SECRET"],
+            "APP_NAME": "Clipwise",
+        }
+    )
     return SandboxHandle(_sandbox_server, _sandbox_server.app)
 
 
 @pytest.fixture
 def sandbox_config(app_config, sandbox):
     """Service settings pointing every platform call at the sandbox, with short timeouts and backoff."""
-    return {**app_config, "TIKTOK_AUTH_BASE": sandbox.url, "TIKTOK_API_BASE": sandbox.url,
-            "HTTP_TIMEOUT": 2.0, "HTTP_BACKOFF": 0.01}
+    return {
+        **app_config,
+        "TIKTOK_AUTH_BASE": sandbox.url,
+        "TIKTOK_API_BASE": sandbox.url,
+        "HTTP_TIMEOUT": 2.0,
+        "HTTP_BACKOFF": 0.01,
+    }
 
 
 class LiveService:

@@ -5,6 +5,7 @@ database gets a fresh one, a schema of its own (`pg_url`: upgraded to the curren
 `pg_empty_url`: never upgraded). Tests that need it are skipped, saying why, only when PostgreSQL cannot be installed
 or started. initdb refuses to run as root, so as root (CI) the cluster runs as Debian's `postgres` user.
 """
+
 from __future__ import annotations
 
 import glob
@@ -33,8 +34,11 @@ def install() -> str:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return "Debian's postgresql package is not installed (run `make system-deps` as root)"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "install", "-y", "-qq", "postgresql"], ["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "postgresql"]):
+    for cmd in (
+        ["apt-get", "install", "-y", "-qq", "postgresql"],
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "postgresql"],
+    ):
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
         if bin_dir():
             return ""
@@ -62,16 +66,24 @@ class Cluster:
     def start(self) -> None:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        out = self._run("initdb", "-D", str(self.data), "-U", USER, "-A", "trust", "-E", "UTF8", "--locale=C",
-                        "--no-sync")
+        out = self._run(
+            "initdb", "-D", str(self.data), "-U", USER, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"
+        )
         if out.returncode:
             raise RuntimeError(f"initdb failed: {out.stderr.strip()[-500:]}")
-        options = (f"-k {self.dir} -c listen_addresses='' -p {self.port} -c max_connections={self.max_connections} "
-                   f"-c fsync={'on' if self.fsync else 'off'} -c shared_buffers=64MB")
-        out = self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "server.log"), "-w",
-                        "-t", "60", "start")
+        options = (
+            f"-k {self.dir} -c listen_addresses='' -p {self.port} -c max_connections={self.max_connections} "
+            f"-c fsync={'on' if self.fsync else 'off'} -c shared_buffers=64MB"
+        )
+        out = self._run(
+            "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "server.log"), "-w", "-t", "60", "start"
+        )
         if out.returncode:
-            log = (self.dir / "server.log").read_text(errors="replace")[-800:] if (self.dir / "server.log").exists() else ""
+            log = (
+                (self.dir / "server.log").read_text(errors="replace")[-800:]
+                if (self.dir / "server.log").exists()
+                else ""
+            )
             raise RuntimeError(f"pg_ctl start failed: {out.stderr.strip()[-300:]} {log}")
 
     def stop(self) -> None:

@@ -1,4 +1,5 @@
 """Helpers for the product-face tests: real image bytes of any size, made with the standard library."""
+
 from __future__ import annotations
 
 import struct
@@ -7,12 +8,17 @@ import zlib
 
 def png(width: int, height: int, rgb: tuple[int, int, int] = (0, 105, 92)) -> bytes:
     """Return a valid one-colour RGB PNG of the given size."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     row = b"\x00" + bytes(rgb) * width
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * height, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * height, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def jpeg(width: int, height: int) -> bytes:
@@ -24,5 +30,7 @@ def jpeg(width: int, height: int) -> bytes:
 
 def svg(width: int, height: int) -> bytes:
     """Return a tiny SVG of the given size."""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
-            f'<rect width="{width}" height="{height}" fill="#00695c"/></svg>').encode()
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+        f'<rect width="{width}" height="{height}" fill="#00695c"/></svg>'
+    ).encode()

@@ -1,4 +1,5 @@
 """What the publishing tests share: a connected account, the sandbox's posting controls, sample videos."""
+
 from __future__ import annotations
 
 import time
@@ -15,8 +16,15 @@ from callback.platform.media import sample_mp4
 
 MB = 1024 * 1024
 SCOPES = ("user.info.basic", "video.publish", "video.upload")
-PRIVATE = {"privacy_level": "SELF_ONLY", "disable_comment": False, "disable_duet": False,
-           "disable_stitch": False, "brand_content_toggle": False, "brand_organic_toggle": False, "is_aigc": False}
+PRIVATE = {
+    "privacy_level": "SELF_ONLY",
+    "disable_comment": False,
+    "disable_duet": False,
+    "disable_stitch": False,
+    "brand_content_toggle": False,
+    "brand_organic_toggle": False,
+    "is_aigc": False,
+}
 
 
 @pytest.fixture

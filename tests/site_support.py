@@ -1,4 +1,5 @@
 """Helpers for the site tests: real MkDocs builds, each shared site built once per test run."""
+
 from __future__ import annotations
 
 import atexit
@@ -13,9 +14,11 @@ from pathlib import Path
 from callback.site.build import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = {"repo": None,
-            "creator": ROOT / "examples" / "creator-tiktok-only.yml",
-            "studio": ROOT / "examples" / "studio-all-platforms.yml"}
+EXAMPLES = {
+    "repo": None,
+    "creator": ROOT / "examples" / "creator-tiktok-only.yml",
+    "studio": ROOT / "examples" / "studio-all-platforms.yml",
+}
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life notice, printed once per run
 _TMP = Path(tempfile.mkdtemp(prefix="greenlight-sites-"))
 atexit.register(shutil.rmtree, _TMP, True)

@@ -1,4 +1,5 @@
 """Broken request bodies and deeply nested signed JSON: each a 400 that changes nothing, never a crash."""
+
 from __future__ import annotations
 
 import base64
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from callback.sandbox.webhooks import signature, webhook_body
+from callback.sandbox.webhooks import signature
 
 META_SECRET = "test-meta-app-secret"
 DEEP = 60_000  # far past any recursion limit, and within the default 64 KB body limit
@@ -22,22 +23,38 @@ HTML_400 = "That request could not be used"
 def snapshot(data_dir) -> dict:
     """Hash every file under the data directory (lock files included: they must not appear either)."""
     root = Path(data_dir)
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()} if root.exists() else {}
+    return (
+        {
+            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+        if root.exists()
+        else {}
+    )
 
 
 def signed_webhook(client, config, body: bytes):
     """POST a body to /webhooks/tiktok with a valid TikTok-Signature over it."""
     ts = int(time.time())
-    headers = {"Content-Type": "application/json",
-               "TikTok-Signature": signature(config["TIKTOK_CLIENT_SECRET"], ts, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "TikTok-Signature": signature(config["TIKTOK_CLIENT_SECRET"], ts, body),
+    }
     return client.post("/webhooks/tiktok", data=body, headers=headers)
 
 
 def event_body(config, content: str) -> bytes:
     """A well-formed event whose `content` string is exactly `content`."""
-    return json.dumps({"client_key": config["TIKTOK_CLIENT_KEY"], "event": "post.publish.complete",
-                       "create_time": int(time.time()), "user_openid": "-000someone", "content": content}).encode()
+    return json.dumps(
+        {
+            "client_key": config["TIKTOK_CLIENT_KEY"],
+            "event": "post.publish.complete",
+            "create_time": int(time.time()),
+            "user_openid": "-000someone",
+            "content": content,
+        }
+    ).encode()
 
 
 def signed_meta_request(payload_json: bytes, secret: str = META_SECRET) -> str:
@@ -61,8 +78,10 @@ def no_errors_logged(caplog) -> bool:
 
 # -- deeply nested signed JSON --
 
-@pytest.mark.parametrize("body", [b"[" * DEEP, b"[" * (DEEP // 2) + b"]" * (DEEP // 2), b'{"a":' * (DEEP // 5),
-                                  b"[" * 100_000])
+
+@pytest.mark.parametrize(
+    "body", [b"[" * DEEP, b"[" * (DEEP // 2) + b"]" * (DEEP // 2), b'{"a":' * (DEEP // 5), b"[" * 100_000]
+)
 def test_a_signed_body_nested_past_the_stack_is_a_400(app_config, body, caplog):
     from callback import create_app
 
@@ -76,8 +95,10 @@ def test_a_signed_body_nested_past_the_stack_is_a_400(app_config, body, caplog):
     assert no_errors_logged(caplog)
 
 
-@pytest.mark.parametrize("content", ["[" * DEEP, '{"a":' * (DEEP // 8), '{"a":' * 900 + "1" + "}" * 900,
-                                     '{"publish_id": ' + "[" * 40 + "]" * 40 + "}"])
+@pytest.mark.parametrize(
+    "content",
+    ["[" * DEEP, '{"a":' * (DEEP // 8), '{"a":' * 900 + "1" + "}" * 900, '{"publish_id": ' + "[" * 40 + "]" * 40 + "}"],
+)
 def test_content_nested_too_deeply_is_a_400(client, app_config, content, caplog):
     client.get("/healthz")
     before = snapshot(app_config["DATA_DIR"])
@@ -97,8 +118,12 @@ def test_a_meta_payload_nested_past_the_stack_is_a_400(meta_app, app_config, cap
     client = meta_app.test_client()
     client.get("/healthz")
     before = snapshot(app_config["DATA_DIR"])
-    payload = (b'{"algorithm":"HMAC-SHA256","issued_at":%d,"user_id":"10229384756","x":' % int(time.time())
-               + b"[" * 20_000 + b"]" * 20_000 + b"}")
+    payload = (
+        b'{"algorithm":"HMAC-SHA256","issued_at":%d,"user_id":"10229384756","x":' % int(time.time())
+        + b"[" * 20_000
+        + b"]" * 20_000
+        + b"}"
+    )
     r = client.post("/meta/data-deletion", data={"signed_request": signed_meta_request(payload)})
     assert r.status_code == 400 and r.is_json and "Traceback" not in r.get_data(as_text=True)
     assert snapshot(app_config["DATA_DIR"]) == before
@@ -106,6 +131,7 @@ def test_a_meta_payload_nested_past_the_stack_is_a_400(meta_app, app_config, cap
 
 
 # -- bodies the server cannot read (the test client cannot send broken chunked framing: the stream fails instead) --
+
 
 class ChunkError(Exception):
     """What a server's chunked-body parser raises on bad framing (gunicorn's are plain Exceptions)."""
@@ -129,8 +155,11 @@ def test_a_body_that_cannot_be_read_is_a_400(meta_app, app_config, path, exc, ca
     client = meta_app.test_client()
     client.get("/deletion")  # a session and the app's own files exist before the snapshot
     before = snapshot(app_config["DATA_DIR"])
-    r = client.post(path, headers={"Transfer-Encoding": "chunked", "Content-Type": "application/x-www-form-urlencoded"},
-                    environ_overrides={"wsgi.input": BrokenBody(exc), "wsgi.input_terminated": True})
+    r = client.post(
+        path,
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/x-www-form-urlencoded"},
+        environ_overrides={"wsgi.input": BrokenBody(exc), "wsgi.input_terminated": True},
+    )
     assert r.status_code == 400
     text = r.get_data(as_text=True)
     assert "Traceback" not in text and "chunk" not in text
@@ -151,8 +180,13 @@ def raw_post(url: str, path: str, body: bytes, content_type: str = "application/
     """Send one chunked POST as raw bytes and return the whole answer (the server closes the connection)."""
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as s:
-        s.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
-                  "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode() + body)
+        s.sendall(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
+                "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            ).encode()
+            + body
+        )
         s.shutdown(socket.SHUT_WR)
         out = b""
         while chunk := s.recv(65536):

@@ -1,4 +1,5 @@
 """The shipped gunicorn.conf.py under abuse: stalled bodies, broken chunked framing, two servers on one machine."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,15 @@ def free_port() -> int:
 
 def snapshot(data_dir) -> dict:
     root = Path(data_dir)
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()} if root.exists() else {}
+    return (
+        {
+            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+        if root.exists()
+        else {}
+    )
 
 
 def healthz(port: int, timeout: float) -> tuple[float, bytes]:
@@ -44,8 +52,13 @@ class Service:
         self.env, self.log, self.port = env, log, int(env["GREENLIGHT_BIND"].rsplit(":", 1)[1])
         self.data_dir = Path(env["GREENLIGHT_DATA_DIR"])
         with open(log, "w") as out:
-            self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                                         stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait_up(self, seconds: float = 20) -> None:
         deadline = time.monotonic() + seconds
@@ -75,20 +88,31 @@ class Service:
 @pytest.fixture
 def make_env(tmp_path, facts_file):
     """Build the environment of one service: its own port and data directory, a private HOME and runtime dir."""
-    facts = facts_file(urls__service="http://127.0.0.1:5000", platforms__tiktok__app_type="desktop",
-                       platforms__meta={"enabled": True, "scopes": ["instagram_basic"]})
+    facts = facts_file(
+        urls__service="http://127.0.0.1:5000",
+        platforms__tiktok__app_type="desktop",
+        platforms__meta={"enabled": True, "scopes": ["instagram_basic"]},
+    )
     home, run = tmp_path / "home", tmp_path / "run"
     home.mkdir(exist_ok=True)
     run.mkdir(mode=0o700, exist_ok=True)
 
     def make(name: str = "a", workers: int = 2) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_", "META_"))}
-        env.update(GREENLIGHT_BIND=f"127.0.0.1:{free_port()}", GREENLIGHT_WORKERS=str(workers),
-                   GREENLIGHT_FACTS=str(facts), GREENLIGHT_DATA_DIR=str(tmp_path / f"data-{name}"),
-                   GREENLIGHT_SECRET_KEY="abuse-test-secret-key", TIKTOK_CLIENT_KEY="sbawtestclientkey",
-                   TIKTOK_CLIENT_SECRET="test-client-secret-0123456789", META_APP_SECRET=META_SECRET,
-                   GREENLIGHT_PURGE_INTERVAL_HOURS="0",  # no purge stamp appearing mid-test
-                   GREENLIGHT_DELETION_RATE_LIMIT="1000", HOME=str(home), XDG_RUNTIME_DIR=str(run))
+        env.update(
+            GREENLIGHT_BIND=f"127.0.0.1:{free_port()}",
+            GREENLIGHT_WORKERS=str(workers),
+            GREENLIGHT_FACTS=str(facts),
+            GREENLIGHT_DATA_DIR=str(tmp_path / f"data-{name}"),
+            GREENLIGHT_SECRET_KEY="abuse-test-secret-key",
+            TIKTOK_CLIENT_KEY="sbawtestclientkey",
+            TIKTOK_CLIENT_SECRET="test-client-secret-0123456789",
+            META_APP_SECRET=META_SECRET,
+            GREENLIGHT_PURGE_INTERVAL_HOURS="0",  # no purge stamp appearing mid-test
+            GREENLIGHT_DELETION_RATE_LIMIT="1000",
+            HOME=str(home),
+            XDG_RUNTIME_DIR=str(run),
+        )
         return env
 
     return make
@@ -111,8 +135,11 @@ def service(make_env, tmp_path):
 
 # -- slow bodies --
 
-STALLED = (b"POST /webhooks/tiktok HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-           b"TikTok-Signature: t=1,s=" + b"0" * 64 + b"\r\nContent-Length: 1000\r\n\r\n{")
+STALLED = (
+    (b"POST /webhooks/tiktok HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTikTok-Signature: t=1,s=")
+    + b"0" * 64
+    + b"\r\nContent-Length: 1000\r\n\r\n{"
+)
 
 
 @pytest.mark.slow
@@ -145,8 +172,10 @@ BROKEN_CHUNKS = [b"zz\r\n\r\n", b"-1\r\n\r\n", b"3\r\nabcXX0\r\n\r\n", b"3\r\nab
 
 def raw_chunked_post(port: int, path: str, body: bytes, close: bool) -> bytes:
     """Send one chunked POST as raw bytes and return all the service answers before it closes."""
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            f"Transfer-Encoding: chunked\r\n{'Connection: close' + chr(13) + chr(10) if close else ''}\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Transfer-Encoding: chunked\r\n{'Connection: close' + chr(13) + chr(10) if close else ''}\r\n"
+    )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(head.encode() + body)
         s.shutdown(socket.SHUT_WR)  # the truncated body ends here
@@ -180,6 +209,7 @@ def test_broken_chunked_bodies_are_400s_that_change_nothing(service, make_env):
 
 
 # -- one machine, two services --
+
 
 def control_sockets(*places: Path) -> list[Path]:
     """Every gunicorn control socket under these directories."""

@@ -1,4 +1,5 @@
 """The Chromium visibility check: legal links hidden in a menu fail; the real landing page passes."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """`greenlight check` on the command line: report, exit code, JSON, invalid facts, no secrets echoed."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,9 @@ def test_one_failure_gives_exit_code_one_and_says_what_to_change(final):
 
 def test_json_for_ci(final):
     facts, site = final
-    result = invoke("--facts", str(facts), "check", "--site", str(site), "--no-browser", "--json",
-                    TIKTOK_CLIENT_KEY="changeme")
+    result = invoke(
+        "--facts", str(facts), "check", "--site", str(site), "--no-browser", "--json", TIKTOK_CLIENT_KEY="changeme"
+    )
     assert result.exit_code == 1
     doc = json.loads(result.output)
     assert doc["ok"] is False and doc["site"] == str(site) and doc["service"] is None

@@ -1,4 +1,5 @@
 """`greenlight check` against `greenlight demo`: site, service and sandbox on localhost pass, with warnings."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from callback.cli.demo import start_demo
+from callback.cli.demo_setup import start_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -17,8 +18,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 # What a loopback demo cannot be, and so may only warn about: https, a real key, final facts.
 # facts.deployment: the demo's pages link its loopback service, which only a demo may do.
-DEMO_WARNINGS = {"facts.draft", "facts.webhook", "facts.contact", "facts.client_key", "site.https",
-                 "service.health", "facts.deployment"}
+DEMO_WARNINGS = {
+    "facts.draft",
+    "facts.webhook",
+    "facts.contact",
+    "facts.client_key",
+    "site.https",
+    "service.health",
+    "facts.deployment",
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +42,14 @@ def greenlight_check(demo, *args: str) -> subprocess.CompletedProcess:
     for line in (demo.data_dir / "demo.env").read_text().splitlines():
         key, _, value = line.partition("=")
         env[key] = value
-    return subprocess.run([str(BIN / "greenlight"), "check", *args], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=demo.data_dir)
+    return subprocess.run(
+        [str(BIN / "greenlight"), "check", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=demo.data_dir,
+    )
 
 
 def test_check_passes_against_the_running_demo(demo):
@@ -67,11 +81,25 @@ def test_the_same_facts_with_real_addresses_fail(demo, tmp_path):
     path = tmp_path / "real-facts.yml"
     path.write_text(yaml.safe_dump(facts))
     out = greenlight_check(demo, "--site", str(demo.data_dir / "site"), "--no-browser", "--json")
-    real = subprocess.run([str(BIN / "greenlight"), "--facts", str(path), "check", "--site",
-                           str(demo.data_dir / "site"), "--no-browser", "--json"],
-                          env={**{k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))},
-                               "TIKTOK_CLIENT_KEY": "sbawdemoclientkey"},
-                          capture_output=True, text=True, timeout=120)
+    real = subprocess.run(
+        [
+            str(BIN / "greenlight"),
+            "--facts",
+            str(path),
+            "check",
+            "--site",
+            str(demo.data_dir / "site"),
+            "--no-browser",
+            "--json",
+        ],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))},
+            "TIKTOK_CLIENT_KEY": "sbawdemoclientkey",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0 and real.returncode == 1
     statuses = {c["id"]: c["status"] for c in json.loads(real.stdout)["checks"]}
     assert statuses["facts.draft"] == statuses["facts.client_key"] == statuses["facts.webhook"] == "fail"

@@ -1,4 +1,5 @@
 """Facts and configuration checks: one defect each fails, the corrected facts pass."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,8 +35,20 @@ def test_draft_facts_only_warn_in_a_loopback_demo(facts_file):
     assert half.status == "fail"  # a real site address: not a demo
 
 
-@pytest.mark.parametrize("name", ["ClipTok for TikTok", "Tik Tok Scheduler", "tik-tok poster", "TIKTOKER",
-                                  "Douyin Bridge", "YouTube Sync", "InstaFacebook", "Meta Clips", "Clips for IG"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ClipTok for TikTok",
+        "Tik Tok Scheduler",
+        "tik-tok poster",
+        "TIKTOKER",
+        "Douyin Bridge",
+        "YouTube Sync",
+        "InstaFacebook",
+        "Meta Clips",
+        "Clips for IG",
+    ],
+)
 def test_names_of_platforms_are_found(name):
     assert platform_names_in(name)
 
@@ -76,15 +89,18 @@ def test_matching_name_passes(built):
     assert check(ROOT / "mkdocs.yml", "facts.name", site=built).status == "pass"
 
 
-@pytest.mark.parametrize("uris, expected", [
-    ([f"{SERVICE}/callback/tiktok?next=home"], "query string"),
-    ([f"{SERVICE}/callback/tiktok#top"], "fragment"),
-    ([f"{SERVICE}/callback/tiktok/"], "trailing slash"),
-    ([f"{SERVICE}/oauth/tiktok"], "answers the platform at /callback/tiktok"),
-    (["https://other.example/callback/tiktok"], "host is other.example"),
-    ([f"{SERVICE}/callback/tiktok"] + [f"{SERVICE}/x{i}" for i in range(10)], "at most 10"),
-    ([f"{SERVICE}/callback/tiktok", f"{SERVICE}/" + "a" * 520], "fewer than 512"),
-])
+@pytest.mark.parametrize(
+    "uris, expected",
+    [
+        ([f"{SERVICE}/callback/tiktok?next=home"], "query string"),
+        ([f"{SERVICE}/callback/tiktok#top"], "fragment"),
+        ([f"{SERVICE}/callback/tiktok/"], "trailing slash"),
+        ([f"{SERVICE}/oauth/tiktok"], "answers the platform at /callback/tiktok"),
+        (["https://other.example/callback/tiktok"], "host is other.example"),
+        ([f"{SERVICE}/callback/tiktok"] + [f"{SERVICE}/x{i}" for i in range(10)], "at most 10"),
+        ([f"{SERVICE}/callback/tiktok", f"{SERVICE}/" + "a" * 520], "fewer than 512"),
+    ],
+)
 def test_bad_redirect_uris_fail(facts_file, uris, expected):
     facts = facts_file(platforms__tiktok__redirect_uris=uris)
     result = check(facts, "facts.redirects")
@@ -93,15 +109,21 @@ def test_bad_redirect_uris_fail(facts_file, uris, expected):
 
 
 def test_desktop_loopback_redirect_needs_a_port(facts_file):
-    facts = facts_file(platforms__tiktok__app_type="desktop", urls__service="http://127.0.0.1",
-                       platforms__tiktok__redirect_uris=["http://127.0.0.1/callback/tiktok"])
+    facts = facts_file(
+        platforms__tiktok__app_type="desktop",
+        urls__service="http://127.0.0.1",
+        platforms__tiktok__redirect_uris=["http://127.0.0.1/callback/tiktok"],
+    )
     result = check(facts, "facts.redirects")
     assert result.status == "fail" and "explicit port" in messages(result)
 
 
 def test_desktop_loopback_redirect_with_port_passes(facts_file):
-    facts = facts_file(platforms__tiktok__app_type="desktop", urls__service="http://127.0.0.1:8400",
-                       platforms__tiktok__redirect_uris=["http://127.0.0.1:8400/callback/tiktok"])
+    facts = facts_file(
+        platforms__tiktok__app_type="desktop",
+        urls__service="http://127.0.0.1:8400",
+        platforms__tiktok__redirect_uris=["http://127.0.0.1:8400/callback/tiktok"],
+    )
     result = check(facts, "facts.redirects")
     assert result.status == "pass", messages(result)
 

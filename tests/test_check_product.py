@@ -1,15 +1,16 @@
 """The website checks can fail: a thin description, no icon, no screenshots, an app for its operator alone."""
+
 from __future__ import annotations
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from product_support import jpeg, png
 
 from callback.cli import cli
 from callback.facts.source import generated_header
 from conftest import ROOT
 from fixtures.check.sites import build_site, copy_site, edit, messages, run, target
+from product_support import jpeg, png
 
 FACTS = ROOT / "mkdocs.yml"
 THIN = "Clipwise posts videos to TikTok."
@@ -17,13 +18,21 @@ ENOUGH = " ".join(["Clipwise posts the finished videos you choose to your TikTok
 # Each defect a reviewer would see, as a change to the repository's facts: check -> (changes, status, message).
 DEFECTS = {
     "thin description": ("site.landing", {"description": THIN}, "fail", "the description is thin (5 words)"),
-    "few words of its own": ("site.landing", {"description": ENOUGH, "product__features": None,
-                                              "product__screenshots": None, "product__audience": None,
-                                              "product__tagline": None}, "fail", "words of its own about the app"),
+    "few words of its own": (
+        "site.landing",
+        {
+            "description": ENOUGH,
+            "product__features": None,
+            "product__screenshots": None,
+            "product__audience": None,
+            "product__tagline": None,
+        },
+        "fail",
+        "words of its own about the app",
+    ),
     "no audience": ("site.landing", {"product__audience": None}, "warn", "does not say who the app is for"),
     "no screenshots": ("site.landing", {"product__screenshots": None}, "warn", "no screenshots or screen recording"),
-    "only the operator posts directly": ("site.landing", {"users": "owner"}, "fail",
-                                         '"for private or personal use"'),
+    "only the operator posts directly": ("site.landing", {"users": "owner"}, "fail", '"for private or personal use"'),
     "no icon": ("site.icon", {"product__icon": None, "product__logo": None}, "fail", "no app icon"),
 }
 
@@ -72,17 +81,22 @@ def test_the_old_generated_page_no_longer_passes_on_its_template_alone(built, fa
     assert result.status == "fail" and "thin" in text and "of its own" in text
 
 
-@pytest.mark.parametrize("image, message", [
-    (png(800, 400), "800×400 px; the portal wants a square"),
-    (png(256, 256), "256×256 px; the portal wants at least 512 px"),
-    (b"GIF89a\x00\x04\x00\x04" + b"\x00" * 20, "is not a PNG or JPEG image"),
-])
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (png(800, 400), "800×400 px; the portal wants a square"),
+        (png(256, 256), "256×256 px; the portal wants at least 512 px"),
+        (b"GIF89a\x00\x04\x00\x04" + b"\x00" * 20, "is not a PNG or JPEG image"),
+    ],
+)
 def test_an_icon_the_portal_would_refuse_fails(site, image, message):
     (site / "assets" / "icon.png").write_bytes(image)
     result = run(target(FACTS, site), "site.icon")
     assert result.status == "fail" and message in messages(result, "fail")
-    assert "docs/assets/icon.png" in result.findings[0].fix and "extra.app.product.icon in mkdocs.yml" in \
-        result.findings[0].fix
+    assert (
+        "docs/assets/icon.png" in result.findings[0].fix
+        and "extra.app.product.icon in mkdocs.yml" in result.findings[0].fix
+    )
 
 
 def test_a_square_jpeg_icon_passes(site, facts_file):

@@ -1,4 +1,5 @@
 """Service checks against the real service on a loopback port (the platform is the sandbox)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -14,9 +15,11 @@ SERVICE_CHECKS = ["service.health", "service.webhook_unsigned", "service.webhook
 
 def check_live(live, check_id, **settings):
     """Run a service check against the live service with the operator's local settings."""
-    base = {"TIKTOK_CLIENT_KEY": live.app.config["TIKTOK_CLIENT_KEY"],
-            "TIKTOK_CLIENT_SECRET": live.app.config["TIKTOK_CLIENT_SECRET"],
-            "TIKTOK_AUTH_BASE": live.sandbox.url}
+    base = {
+        "TIKTOK_CLIENT_KEY": live.app.config["TIKTOK_CLIENT_KEY"],
+        "TIKTOK_CLIENT_SECRET": live.app.config["TIKTOK_CLIENT_SECRET"],
+        "TIKTOK_AUTH_BASE": live.sandbox.url,
+    }
     facts = live.app.config["FACTS_FILE"]
     return run(target(facts, "/nonexistent-site", service=live.url, **{**base, **settings}), check_id)
 
@@ -65,15 +68,20 @@ def test_service_sending_another_redirect_uri_fails(live_service):
 
 def test_service_started_with_other_scopes_fails(live_service, facts_file):
     # The operator edited the scopes but did not restart the service: the facts here differ.
-    facts = facts_file(urls__service=live_service.url,
-                       platforms__tiktok__scopes=["user.info.basic", "video.publish"])
-    t = target(facts, "/nonexistent-site", service=live_service.url, TIKTOK_AUTH_BASE=live_service.sandbox.url,
-               TIKTOK_CLIENT_KEY=live_service.app.config["TIKTOK_CLIENT_KEY"])
+    facts = facts_file(urls__service=live_service.url, platforms__tiktok__scopes=["user.info.basic", "video.publish"])
+    t = target(
+        facts,
+        "/nonexistent-site",
+        service=live_service.url,
+        TIKTOK_AUTH_BASE=live_service.sandbox.url,
+        TIKTOK_CLIENT_KEY=live_service.app.config["TIKTOK_CLIENT_KEY"],
+    )
     result = run(t, "service.connect")
     assert result.status == "fail" and "differ from the facts'" in messages(result)
 
 
 # -- defects the real service does not have, shown by a deliberately broken one --
+
 
 def broken_service(key: str, auth_base: str, *, accept_unsigned=False, state=True, pkce=True) -> Flask:
     app = Flask("broken-service")
@@ -89,8 +97,12 @@ def broken_service(key: str, auth_base: str, *, accept_unsigned=False, state=Tru
 
     @app.get("/connect/tiktok")
     def connect():
-        q = {"client_key": key, "scope": "user.info.basic,video.publish,video.upload", "response_type": "code",
-             "redirect_uri": f"{request.host_url}callback/tiktok"}
+        q = {
+            "client_key": key,
+            "scope": "user.info.basic,video.publish,video.upload",
+            "response_type": "code",
+            "redirect_uri": f"{request.host_url}callback/tiktok",
+        }
         if state:
             q["state"] = "s" * 32
         if pkce:

@@ -1,4 +1,5 @@
 """Site checks: each fails on a copy of the real built site with exactly one defect, and passes on the real one."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,16 @@ from fixtures.check.sites import build_site, copy_site, edit, messages, run, sta
 
 FACTS = ROOT / "mkdocs.yml"
 TOKEN_FILE = "tiktokXk3mPq9LrT2vWz7aB4cD.txt"
-SITE_CHECKS = ["site.pages", "site.https", "site.identity", "site.landing", "site.policy", "site.verification",
-               "site.external", "site.secrets"]
+SITE_CHECKS = [
+    "site.pages",
+    "site.https",
+    "site.identity",
+    "site.landing",
+    "site.policy",
+    "site.verification",
+    "site.external",
+    "site.secrets",
+]
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +73,8 @@ def test_page_without_the_effective_date_fails(site):
 def test_login_page_as_landing_fails(site):
     (site / "index.html").write_text(
         "<html><head><title>Clipwise</title></head><body><h1>Clipwise</h1><p>Effective 1 November 2026</p>"
-        "<form><input name=user><input type=password name=pw><button>Log in</button></form></body></html>")
+        "<form><input name=user><input type=password name=pw><button>Log in</button></form></body></html>"
+    )
     result = run(target(FACTS, site), "site.landing")
     text = messages(result, "fail")
     assert result.status == "fail"
@@ -86,8 +96,16 @@ def test_policy_missing_a_scope_fails(site):
 
 def test_policy_missing_a_processor_fails(site, facts_file):
     # The facts now name a processor the built policy never mentions: the site was not rebuilt.
-    facts = facts_file(processors=[{"name": "Tidy Storage Inc", "purpose": "backups", "data": "tokens",
-                                     "policy_url": "https://tidy.example/privacy"}])
+    facts = facts_file(
+        processors=[
+            {
+                "name": "Tidy Storage Inc",
+                "purpose": "backups",
+                "data": "tokens",
+                "policy_url": "https://tidy.example/privacy",
+            }
+        ]
+    )
     result = run(target(facts, site), "site.policy")
     assert result.status == "fail" and "processor Tidy Storage Inc" in messages(result)
 
@@ -148,6 +166,7 @@ def test_site_url_not_https_fails_unless_a_loopback_demo(site, facts_file):
 
 
 # -- a deployed site: fetched over HTTP, redirects never followed, content types as served --
+
 
 @pytest.fixture
 def host(site):
@@ -232,8 +251,11 @@ def test_terms_without_the_youtube_terms_link_fail(studio, tmp_path):
 
 def test_policy_without_the_revocation_link_fails(studio, tmp_path):
     site = copy_site(studio, tmp_path / "site")
-    edit(site / "privacy" / "index.html", 'href="https://security.google.com/settings/security/permissions"',
-         'href="https://myaccount.google.com/"')
+    edit(
+        site / "privacy" / "index.html",
+        'href="https://security.google.com/settings/security/permissions"',
+        'href="https://myaccount.google.com/"',
+    )
     result = run(target(STUDIO, site), "site.policy")
     assert result.status == "fail"
     assert "does not link https://security.google.com/settings/security/permissions" in messages(result)

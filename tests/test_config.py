@@ -1,4 +1,5 @@
 """Settings come from defaults, then the environment, then overrides; bad numbers name the variable."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,11 +8,21 @@ from callback.facts.settings import ConfigError, load_settings
 
 
 def test_environment_settings_are_read_and_typed():
-    env = {"GREENLIGHT_WEBHOOK_TOLERANCE": "120", "GREENLIGHT_MAX_CONTENT_LENGTH": "2048",
-           "GREENLIGHT_PROXY_HOPS": "1", "GREENLIGHT_DELETION_RATE_LIMIT": "9",
-           "GREENLIGHT_PURGE_INTERVAL_HOURS": "6", "GREENLIGHT_HTTP_TIMEOUT": "2.5"}
+    env = {
+        "GREENLIGHT_WEBHOOK_TOLERANCE": "120",
+        "GREENLIGHT_MAX_CONTENT_LENGTH": "2048",
+        "GREENLIGHT_PROXY_HOPS": "1",
+        "GREENLIGHT_DELETION_RATE_LIMIT": "9",
+        "GREENLIGHT_PURGE_INTERVAL_HOURS": "6",
+        "GREENLIGHT_HTTP_TIMEOUT": "2.5",
+    }
     s = load_settings(environ=env)
-    assert (s["WEBHOOK_TOLERANCE"], s["MAX_CONTENT_LENGTH"], s["PROXY_HOPS"], s["DELETION_RATE_LIMIT"]) == (120, 2048, 1, 9)
+    assert (s["WEBHOOK_TOLERANCE"], s["MAX_CONTENT_LENGTH"], s["PROXY_HOPS"], s["DELETION_RATE_LIMIT"]) == (
+        120,
+        2048,
+        1,
+        9,
+    )
     assert s["PURGE_INTERVAL_HOURS"] == "6" and s["HTTP_TIMEOUT"] == 2.5
 
 

@@ -1,4 +1,5 @@
 """Every command finds the data directory the same way, and none litters an unrelated directory."""
+
 from __future__ import annotations
 
 import os
@@ -14,12 +15,14 @@ GREENLIGHT = str(ROOT / ".venv" / "bin" / "greenlight")
 
 def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GREENLIGHT_")}
-    return subprocess.run([GREENLIGHT, *args], cwd=cwd, env={**clean, **env}, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [GREENLIGHT, *args], cwd=cwd, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
-@pytest.mark.parametrize("command", [("token",), ("tokens", "list"), ("purge", "--dry-run"), ("posts",),
-                                     ("deletions", "list")])
+@pytest.mark.parametrize(
+    "command", [("token",), ("tokens", "list"), ("purge", "--dry-run"), ("posts",), ("deletions", "list")]
+)
 def test_a_command_run_in_an_unrelated_directory_creates_nothing(tmp_path, command):
     r = run(*command, cwd=tmp_path)
     assert r.returncode != 0

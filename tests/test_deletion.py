@@ -1,4 +1,5 @@
 """Deletion requests through the real app and file store: the form, status pages, verification, the queue."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,17 +16,35 @@ from callback.data.records import Records
 from callback.sandbox.webhooks import signature, webhook_body
 
 OPEN_ID = "-000AnnaExampleOpenId4242"
-ANNA = {"open_id": OPEN_ID, "display_name": "Anna Example", "username": "anna.example",
-        "union_id": "u.anna0123456789", "access_token": "act.anna-1234567890", "refresh_token": "rft.anna-1234567890",
-        "connected_at": 1.0}
-BOB = {"open_id": "-000BobOtherOpenId9999", "display_name": "Bob Other", "access_token": "act.bob-1234567890",
-       "refresh_token": "rft.bob-1234567890", "connected_at": 1.0}
+ANNA = {
+    "open_id": OPEN_ID,
+    "display_name": "Anna Example",
+    "username": "anna.example",
+    "union_id": "u.anna0123456789",
+    "access_token": "act.anna-1234567890",
+    "refresh_token": "rft.anna-1234567890",
+    "connected_at": 1.0,
+}
+BOB = {
+    "open_id": "-000BobOtherOpenId9999",
+    "display_name": "Bob Other",
+    "access_token": "act.bob-1234567890",
+    "refresh_token": "rft.bob-1234567890",
+    "connected_at": 1.0,
+}
 
 
 def snapshot(data_dir) -> dict:
     root = Path(data_dir)
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()} if root.exists() else {}
+    return (
+        {
+            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+        if root.exists()
+        else {}
+    )
 
 
 def everything(data_dir) -> str:
@@ -69,9 +88,14 @@ def store(app, sandbox):
 @pytest.fixture
 def run(app_config, sandbox):
     """Run the CLI as an operator would, its settings in the environment (platform calls to the sandbox)."""
-    env = {"GREENLIGHT_DATA_DIR": app_config["DATA_DIR"], "TIKTOK_CLIENT_KEY": app_config["TIKTOK_CLIENT_KEY"],
-           "TIKTOK_CLIENT_SECRET": app_config["TIKTOK_CLIENT_SECRET"], "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
-           "GREENLIGHT_TIKTOK_AUTH_BASE": sandbox.url, "GREENLIGHT_HTTP_BACKOFF": "0.01"}
+    env = {
+        "GREENLIGHT_DATA_DIR": app_config["DATA_DIR"],
+        "TIKTOK_CLIENT_KEY": app_config["TIKTOK_CLIENT_KEY"],
+        "TIKTOK_CLIENT_SECRET": app_config["TIKTOK_CLIENT_SECRET"],
+        "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
+        "GREENLIGHT_TIKTOK_AUTH_BASE": sandbox.url,
+        "GREENLIGHT_HTTP_BACKOFF": "0.01",
+    }
 
     def invoke(*args, facts=None):
         argv = (["--facts", str(facts)] if facts else []) + list(args)
@@ -128,11 +152,14 @@ def test_csrf_without_a_session_is_refused(app, app_config):
     assert r.status_code == 400 and snapshot(app_config["DATA_DIR"]) == before
 
 
-@pytest.mark.parametrize("fields,field,words", [
-    ({"account": ""}, "account", "Enter your TikTok username"),
-    ({"account": "no spaces allowed here"}, "account", "does not look like"),
-    ({"account": "anna.example", "email": "not-an-email"}, "email", "Enter an email address"),
-])
+@pytest.mark.parametrize(
+    "fields,field,words",
+    [
+        ({"account": ""}, "account", "Enter your TikTok username"),
+        ({"account": "no spaces allowed here"}, "account", "does not look like"),
+        ({"account": "anna.example", "email": "not-an-email"}, "email", "Enter an email address"),
+    ],
+)
 def test_invalid_input_is_explained_next_to_the_field(client, recs, fields, field, words):
     r = submit(client, **fields)
     assert r.status_code == 400
@@ -146,8 +173,14 @@ def test_invalid_input_is_explained_next_to_the_field(client, recs, fields, fiel
 def test_the_client_address_is_counted_but_never_written_down(client, recs, app_config):
     # The privacy policy says the address lives only in memory (callback/inventory.py): check every file.
     address = "192.0.2.77"
-    codes = [client.post("/deletion", data={"csrf_token": csrf(client), "account": "anna.example"},
-                         environ_base={"REMOTE_ADDR": address}).status_code for _ in range(7)]
+    codes = [
+        client.post(
+            "/deletion",
+            data={"csrf_token": csrf(client), "account": "anna.example"},
+            environ_base={"REMOTE_ADDR": address},
+        ).status_code
+        for _ in range(7)
+    ]
     assert codes == [303] * 5 + [429] * 2
     files = [p for p in Path(app_config["DATA_DIR"]).rglob("*") if p.is_file()]
     assert files and not any(address.encode() in p.read_bytes() for p in files)
@@ -170,8 +203,10 @@ def test_too_large_is_refused_with_a_friendly_page(client, recs):
     assert recs.deletions.all() == []
 
 
-@pytest.mark.parametrize("code,words", [("AAAA-BBBB-CCCC", "no deletion request"), ("not-a-code", "no deletion"),
-                                        ("../../etc", "Page not found")])
+@pytest.mark.parametrize(
+    "code,words",
+    [("AAAA-BBBB-CCCC", "no deletion request"), ("not-a-code", "no deletion"), ("../../etc", "Page not found")],
+)
 def test_unknown_codes_are_404(client, code, words):
     r = client.get(f"/deletion/{code}")
     assert r.status_code == 404 and words in r.get_data(as_text=True)
@@ -250,10 +285,14 @@ def test_approve_by_username_erases_everything_about_the_person(client, app_conf
     store.put(dict(BOB))
     now = int(time.time())
     for who, publish_id in ((OPEN_ID, "v_pub_anna"), (BOB["open_id"], "v_pub_bob")):
-        body = webhook_body(app_config["TIKTOK_CLIENT_KEY"], "post.publish.complete", who,
-                            {"publish_id": publish_id}, now)
-        r = client.post("/webhooks/tiktok", data=body,
-                        headers={"TikTok-Signature": signature(app_config["TIKTOK_CLIENT_SECRET"], now, body)})
+        body = webhook_body(
+            app_config["TIKTOK_CLIENT_KEY"], "post.publish.complete", who, {"publish_id": publish_id}, now
+        )
+        r = client.post(
+            "/webhooks/tiktok",
+            data=body,
+            headers={"TikTok-Signature": signature(app_config["TIKTOK_CLIENT_SECRET"], now, body)},
+        )
         assert r.status_code == 200
     code = code_of(submit(client, account="@anna.example", email="anna@example.org"))
     earlier = code_of(submit(client, account=OPEN_ID))
@@ -270,8 +309,15 @@ def test_approve_by_username_erases_everything_about_the_person(client, app_conf
     assert sandbox.state.authorized(OPEN_ID) == []  # revoked at TikTok before the local deletion
 
     data = everything(app_config["DATA_DIR"])
-    for identifier in (OPEN_ID, "Anna Example", "anna.example", "anna@example.org", ANNA["union_id"],
-                       ANNA["access_token"], "v_pub_anna"):
+    for identifier in (
+        OPEN_ID,
+        "Anna Example",
+        "anna.example",
+        "anna@example.org",
+        ANNA["union_id"],
+        ANNA["access_token"],
+        "v_pub_anna",
+    ):
         assert identifier not in data, identifier
     for c in (code, earlier):
         assert recs.deletions.get(c)["status"] == "completed"

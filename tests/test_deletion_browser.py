@@ -1,4 +1,5 @@
 """The deletion form end to end in headless Chromium, against the service on a real loopback server."""
+
 from __future__ import annotations
 
 import re

@@ -2,6 +2,7 @@
 
 Each scenario runs against the live service and the sandbox platform, as the attack was carried out.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,12 @@ def file_request(live, account: str, email: str = "") -> tuple[requests.Session,
     s = requests.Session()
     page = s.get(live.url + "/deletion", timeout=5).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = s.post(live.url + "/deletion", data={"csrf_token": token, "account": account, "email": email},
-               allow_redirects=False, timeout=5)
+    r = s.post(
+        live.url + "/deletion",
+        data={"csrf_token": token, "account": account, "email": email},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert r.status_code == 303, r.text
     return s, re.search(r"/deletion/([A-Z0-9-]{14})", r.headers["Location"]).group(1)
 
@@ -71,8 +76,11 @@ def test_a_request_carrying_the_victims_email(live_service, victim):
 def test_a_signed_removal_of_an_account_named_like_the_victim(live_service, victim):
     lookalike = live_service.sandbox.state.add_user(victim[0].username, "lookalike.account")
     assert live_service.connect(lookalike.open_id).status_code == 200
-    r = requests.post(live_service.sandbox.url + "/_sandbox/disconnect", timeout=10,
-                      json={"open_id": lookalike.open_id, "client_key": live_service.sandbox.client.key})
+    r = requests.post(
+        live_service.sandbox.url + "/_sandbox/disconnect",
+        timeout=10,
+        json={"open_id": lookalike.open_id, "client_key": live_service.sandbox.client.key},
+    )
     assert r.status_code == 200 and live_service.store().get(lookalike.open_id) is None  # the removal ran
     untouched(live_service, victim)
 

@@ -1,4 +1,5 @@
 """`greenlight demo`: the real built site, the real service and the sandbox, driven like a newcomer would."""
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,11 @@ import requests
 from click.testing import CliRunner
 
 from callback.cli import cli
-from callback.cli.demo import SAMPLE_TITLE, start_demo
-from callback.data.queue import PostQueue
-from callback.platform.media import sample_mp4
+from callback.cli.demo_setup import SAMPLE_TITLE, start_demo
 from callback.data.accounts import pick
+from callback.data.queue import PostQueue
 from callback.data.tokens import TokenStore
+from callback.platform.media import sample_mp4
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -36,13 +37,29 @@ def greenlight_token(demo) -> subprocess.CompletedProcess:
     for line in (demo.data_dir / "demo.env").read_text().splitlines():
         key, _, value = line.partition("=")
         env[key] = value
-    return subprocess.run([str(BIN / "greenlight"), "token"], env=env, capture_output=True, text=True, timeout=60,
-                          cwd=demo.data_dir)
+    return subprocess.run(
+        [str(BIN / "greenlight"), "token"], env=env, capture_output=True, text=True, timeout=60, cwd=demo.data_dir
+    )
 
 
 def test_check_only_starts_everything_and_stops(tmp_path):
-    r = CliRunner().invoke(cli, ["--facts", str(ROOT / "mkdocs.yml"), "demo", "--data-dir", str(tmp_path / "d"),
-                                 "--site-port", "0", "--service-port", "0", "--sandbox-port", "0", "--check-only"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--facts",
+            str(ROOT / "mkdocs.yml"),
+            "demo",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--site-port",
+            "0",
+            "--service-port",
+            "0",
+            "--sandbox-port",
+            "0",
+            "--check-only",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "all answered" in r.output
     assert (tmp_path / "d" / "site" / "index.html").exists()
@@ -58,6 +75,7 @@ def test_demo_points_the_site_at_the_local_service(demo):
 
 def test_instructions_name_every_step(demo):
     from callback.cli.demo import instructions
+
     text = instructions(demo)
     assert demo.site.url in text and "greenlight token" in text and str(demo.data_dir) in text
     assert f"{demo.service.url}/post" in text and "Post your first video" in text and "Published" in text
@@ -66,8 +84,9 @@ def test_instructions_name_every_step(demo):
     # The printed command works as pasted, even where the venv is not on PATH.
     import subprocess
 
-    run = subprocess.run(["sh", "-c", demo.token_command()], env={"PATH": "/usr/bin:/bin"},
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        ["sh", "-c", demo.token_command()], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60
+    )
     assert "no TikTok account is connected" in run.stderr, run.stderr
 
 
@@ -77,8 +96,12 @@ def test_connect_then_token_without_a_browser(demo):
     assert r.headers["Location"].startswith(demo.sandbox.url)
     consent = s.get(r.headers["Location"], timeout=5)
     fields = {k: v for k, v in re.findall(r'name="([a-z_]+)" value="([^"]*)"', consent.text) if k != "open_id"}
-    back = s.post(demo.sandbox.url + "/v2/auth/authorize/", data={**fields, "decision": "authorize"},
-                  allow_redirects=False, timeout=5)
+    back = s.post(
+        demo.sandbox.url + "/v2/auth/authorize/",
+        data={**fields, "decision": "authorize"},
+        allow_redirects=False,
+        timeout=5,
+    )
     final = s.get(back.headers["Location"], timeout=10)
     assert final.status_code == 200 and "Connected as Sandbox Creator" in final.text
     out = greenlight_token(demo)
@@ -98,17 +121,27 @@ def test_the_printed_post_command_queues_a_video_the_creator_posts(demo, tmp_pat
     video = tmp_path / "next.mp4"
     sample_mp4(video, seconds=4)
     from callback.cli.demo import instructions
+
     command = next(line.strip() for line in instructions(demo).splitlines() if " post VIDEO.mp4 " in line)
-    run = subprocess.run(["sh", "-c", command.replace("VIDEO.mp4", str(video))], capture_output=True, text=True,
-                         timeout=60, env={"PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        ["sh", "-c", command.replace("VIDEO.mp4", str(video))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode == 0 and f"{demo.service.url}/post" in run.stdout, run.stderr
-    item = next(i for i in PostQueue(demo.data_dir).for_account(demo.sample["open_id"])
-                if i["title"] == "My next video")
+    item = next(
+        i for i in PostQueue(demo.data_dir).for_account(demo.sample["open_id"]) if i["title"] == "My next video"
+    )
     page = s.get(demo.service.url + "/post", timeout=10).text
     assert SAMPLE_TITLE in page and "My next video" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = s.post(f"{demo.service.url}/post/{item['id']}", data={"csrf_token": token, "title": "My next video",
-                                                              "privacy_level": "SELF_ONLY"}, timeout=10)
+    r = s.post(
+        f"{demo.service.url}/post/{item['id']}",
+        data={"csrf_token": token, "title": "My next video", "privacy_level": "SELF_ONLY"},
+        timeout=10,
+    )
     assert r.status_code == 200 and r.url == f"{demo.service.url}/post/{item['id']}"  # its status page
     deadline = time.monotonic() + 40
     while (status := s.get(f"{demo.service.url}/post/{item['id']}/status", timeout=5).json())["final"] is False:
@@ -152,6 +185,7 @@ def test_browser_clicks_through_the_demo(demo, browser, tmp_path):
     shots = os.environ.get("GREENLIGHT_SCREENSHOTS")  # set it to keep the screenshots for a look
     if shots:
         import shutil
+
         shutil.copytree(tmp_path, shots, dirs_exist_ok=True)
     out = greenlight_token(demo)
     assert out.returncode == 0 and out.stdout.strip().startswith("act.")
@@ -169,7 +203,6 @@ def test_cancel_in_the_browser(demo, browser):
         assert "You cancelled the connection" in page.content()
     finally:
         page.close()
-
 
 
 @pytest.mark.slow
@@ -193,10 +226,26 @@ def test_demo_runs_until_interrupted_and_moves_off_a_taken_port(tmp_path, target
     taken.listen()
     port = taken.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))}
-    proc = subprocess.Popen([str(BIN / "greenlight"), "--facts", str(ROOT / "mkdocs.yml"), "demo", "--data-dir",
-                             str(tmp_path / "d"), "--site-port", str(port), "--service-port", "0",
-                             "--sandbox-port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=env)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "greenlight"),
+            "--facts",
+            str(ROOT / "mkdocs.yml"),
+            "demo",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--site-port",
+            str(port),
+            "--service-port",
+            "0",
+            "--sandbox-port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     try:
         lines = []
         while not any("Press Ctrl-C" in line for line in lines):
@@ -231,12 +280,16 @@ def test_disconnecting_in_the_sandbox_deletes_the_account_through_the_webhook(de
     assert "Connected as Second Creator" in s.get(back.headers["Location"], timeout=10).text
     assert TokenStore(demo.data_dir).get(second.open_id)
     # The user removes the app on the platform: it revokes, then sends a signed authorization.removed.
-    r = requests.post(demo.sandbox.url + "/_sandbox/disconnect", timeout=10,
-                      json={"open_id": second.open_id, "client_key": state.clients[next(iter(state.clients))].key})
+    r = requests.post(
+        demo.sandbox.url + "/_sandbox/disconnect",
+        timeout=10,
+        json={"open_id": second.open_id, "client_key": state.clients[next(iter(state.clients))].key},
+    )
     assert r.json()["status"] == 200
     assert TokenStore(demo.data_dir).get(second.open_id) is None
 
 
 def urlsplit_query(url: str) -> dict:
     from urllib.parse import parse_qsl, urlsplit
+
     return dict(parse_qsl(urlsplit(url).query))

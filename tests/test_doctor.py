@@ -1,4 +1,5 @@
 """`greenlight doctor`: a real connected account (service + token store), the sandbox as TikTok."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
@@ -13,8 +14,19 @@ from callback.cli.doctor import diagnose, explain_creator_info
 def doctor_settings(live) -> dict:
     """The operator's local settings: the service's data directory, facts and credentials."""
     c = live.app.config
-    return {k: c[k] for k in ("DATA_DIR", "FACTS_FILE", "TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET",
-                              "TIKTOK_AUTH_BASE", "TIKTOK_API_BASE", "HTTP_TIMEOUT", "HTTP_BACKOFF")}
+    return {
+        k: c[k]
+        for k in (
+            "DATA_DIR",
+            "FACTS_FILE",
+            "TIKTOK_CLIENT_KEY",
+            "TIKTOK_CLIENT_SECRET",
+            "TIKTOK_AUTH_BASE",
+            "TIKTOK_API_BASE",
+            "HTTP_TIMEOUT",
+            "HTTP_BACKOFF",
+        )
+    }
 
 
 def connect_granting(live, scopes: str) -> None:
@@ -105,9 +117,13 @@ def test_doctor_command(live_service, monkeypatch):
 
     live_service.connect()
     s = doctor_settings(live_service)
-    env = {"GREENLIGHT_DATA_DIR": s["DATA_DIR"], "TIKTOK_CLIENT_KEY": s["TIKTOK_CLIENT_KEY"],
-           "TIKTOK_CLIENT_SECRET": s["TIKTOK_CLIENT_SECRET"], "GREENLIGHT_TIKTOK_API_BASE": s["TIKTOK_API_BASE"],
-           "GREENLIGHT_TIKTOK_AUTH_BASE": s["TIKTOK_AUTH_BASE"]}
+    env = {
+        "GREENLIGHT_DATA_DIR": s["DATA_DIR"],
+        "TIKTOK_CLIENT_KEY": s["TIKTOK_CLIENT_KEY"],
+        "TIKTOK_CLIENT_SECRET": s["TIKTOK_CLIENT_SECRET"],
+        "GREENLIGHT_TIKTOK_API_BASE": s["TIKTOK_API_BASE"],
+        "GREENLIGHT_TIKTOK_AUTH_BASE": s["TIKTOK_AUTH_BASE"],
+    }
     result = CliRunner().invoke(cli, ["--facts", s["FACTS_FILE"], "doctor", "Sandbox Creator"], env=env)
     assert result.exit_code == 0, result.output
     assert "Only SELF_ONLY" in result.output
@@ -118,11 +134,14 @@ def test_doctor_command(live_service, monkeypatch):
     assert result.exit_code == 1 and "reconnect at" in result.output
 
 
-@pytest.mark.parametrize("flags, expected", [
-    ({"comment_disabled": True}, "Comments are turned off"),
-    ({"duet_disabled": True}, "Duets are turned off"),
-    ({"privacy_level_options": []}, "No privacy options were offered"),
-])
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        ({"comment_disabled": True}, "Comments are turned off"),
+        ({"duet_disabled": True}, "Duets are turned off"),
+        ({"privacy_level_options": []}, "No privacy options were offered"),
+    ],
+)
 def test_creator_info_flags(flags, expected):
     info = {"creator_nickname": "A", "privacy_level_options": ["PUBLIC_TO_EVERYONE"], **flags}
     assert any(expected in line for line in explain_creator_info(info))

@@ -1,4 +1,5 @@
 """Facts are text: markup written into them reaches no page as markup, neither in the body nor in the theme."""
+
 from __future__ import annotations
 
 import re
@@ -7,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from site_support import build, project, read, text
 
 from callback.facts import FactsError, load_facts
 from callback.facts.addresses import EMAIL, URL, safe_link
 from callback.site.build import SiteError, build_site
 from callback.site.static import serve_directory
+from site_support import build, project, read, text
 
 # An attribute break-out with a script, and a title break-out with an event handler (each fits `name`).
 SCRIPT = '\'"><script>document.title="pwned"</script>'
@@ -31,8 +32,11 @@ def _where(payload: str) -> dict[str, dict]:
         "address": {"operator__address": payload},
         "scope_reason": {"platforms__tiktok__scopes": {"user.info.basic": payload, "video.publish": payload}},
         "history": {"history": [{"date": "2026-11-01", "summary": payload}]},
-        "processor": {"processors": [{"name": payload, "purpose": payload, "data": payload,
-                                      "policy_url": "https://host.example/privacy"}]},
+        "processor": {
+            "processors": [
+                {"name": payload, "purpose": payload, "data": payload, "policy_url": "https://host.example/privacy"}
+            ]
+        },
         "data_row": {"data_rows": [dict.fromkeys(("data", "source", "purpose", "storage", "retention"), payload)]},
     }
 
@@ -67,8 +71,7 @@ def live_markup(site: Path) -> list[tuple[str, str]]:
         parser = _Live()
         parser.feed(html)
         out += [(page.relative_to(site).as_posix(), m) for m in parser.found]
-        out += [(page.relative_to(site).as_posix(), raw) for raw in ("<script>document", "<img src=x")
-                if raw in html]
+        out += [(page.relative_to(site).as_posix(), raw) for raw in ("<script>document", "<img src=x") if raw in html]
     return out
 
 
@@ -111,8 +114,10 @@ def test_a_page_title_taken_from_a_heading_stays_text(tmp_path, facts_file):
 
 
 def test_the_description_may_use_markdown(facts_file):
-    description = ("Clipwise *helps* creators. Read [our blog](https://blog.example/a_b), write to "
-                   "[us](mailto:hi@clipwise.example) or see the [terms](terms.md). 2 < 3 and a & b.")
+    description = (
+        "Clipwise *helps* creators. Read [our blog](https://blog.example/a_b), write to "
+        "[us](mailto:hi@clipwise.example) or see the [terms](terms.md). 2 < 3 and a & b."
+    )
     site = build(facts_file(description=description))
     landing = (site / "index.html").read_text(encoding="utf-8")
     assert "<em>helps</em>" in landing and 'href="https://blog.example/a_b"' in landing
@@ -120,22 +125,25 @@ def test_the_description_may_use_markdown(facts_file):
     assert "2 &lt; 3 and a &amp; b." in landing
 
 
-@pytest.mark.parametrize("description, phrase", [
-    ("Hi <script>alert(1)</script>", "raw HTML"),
-    ('Hi <img src=x onerror="alert(1)">', "raw HTML"),
-    ("Hi <!-- hidden -->", "raw HTML"),
-    ("Hi <div markdown>*x*</div>", "raw HTML"),
-    ("[click](javascript:alert(1))", "javascript:"),
-    ("[click]( JaVaScRiPt:alert(1) )", "javascript:"),
-    ("[click](jav&#x61;script:alert(1))", "javascript:"),
-    ("[click](java\tscript:alert(1))", "javascript:"),
-    ("[click](javascript&colon;alert(1))", "javascript:"),
-    ("[click][r]\n\n[r]: javascript:alert(1)", "javascript:"),
-    ("![x](data:text/html;base64,PHNjcmlwdD4=)", "data:"),
-    ("[click](vbscript:msgbox)", "vbscript:"),
-    ("[site](https://a.example){onclick=alert(1)}", "attribute list"),
-    ("Text.\n{: onmouseover=alert(1) }", "attribute list"),
-])
+@pytest.mark.parametrize(
+    "description, phrase",
+    [
+        ("Hi <script>alert(1)</script>", "raw HTML"),
+        ('Hi <img src=x onerror="alert(1)">', "raw HTML"),
+        ("Hi <!-- hidden -->", "raw HTML"),
+        ("Hi <div markdown>*x*</div>", "raw HTML"),
+        ("[click](javascript:alert(1))", "javascript:"),
+        ("[click]( JaVaScRiPt:alert(1) )", "javascript:"),
+        ("[click](jav&#x61;script:alert(1))", "javascript:"),
+        ("[click](java\tscript:alert(1))", "javascript:"),
+        ("[click](javascript&colon;alert(1))", "javascript:"),
+        ("[click][r]\n\n[r]: javascript:alert(1)", "javascript:"),
+        ("![x](data:text/html;base64,PHNjcmlwdD4=)", "data:"),
+        ("[click](vbscript:msgbox)", "vbscript:"),
+        ("[site](https://a.example){onclick=alert(1)}", "attribute list"),
+        ("Text.\n{: onmouseover=alert(1) }", "attribute list"),
+    ],
+)
 def test_the_description_refuses_html_and_script_links(facts_file, description, phrase):
     with pytest.raises(FactsError) as err:
         load_facts(facts_file(description=description))
@@ -167,14 +175,30 @@ def test_a_failed_build_leaves_nothing_to_publish(tmp_path, facts_file, breakage
     assert not out.exists()
 
 
-@pytest.mark.parametrize("target, safe", [
-    ("https://a.example/x?y=1#z", True), ("http://127.0.0.1:8000/", True), ("mailto:a@b.example", True),
-    ("terms.md", True), ("../privacy.md#top", True), ("/abs/path", True), ("#anchor", True),
-    ("javascript:alert(1)", False), (" javascript:x", False), ("JAVASCRIPT:x", False), ("java\nscript:x", False),
-    ("&#106;avascript:x", False), ("javascript&colon;x", False), ("\x01javascript:x", False),
-    ("java\\script:x", False), ("<javascript:x>", False), ("data:text/html,x", False), ("vbscript:x", False),
-    ("file:///etc/passwd", False),
-])
+@pytest.mark.parametrize(
+    "target, safe",
+    [
+        ("https://a.example/x?y=1#z", True),
+        ("http://127.0.0.1:8000/", True),
+        ("mailto:a@b.example", True),
+        ("terms.md", True),
+        ("../privacy.md#top", True),
+        ("/abs/path", True),
+        ("#anchor", True),
+        ("javascript:alert(1)", False),
+        (" javascript:x", False),
+        ("JAVASCRIPT:x", False),
+        ("java\nscript:x", False),
+        ("&#106;avascript:x", False),
+        ("javascript&colon;x", False),
+        ("\x01javascript:x", False),
+        ("java\\script:x", False),
+        ("<javascript:x>", False),
+        ("data:text/html,x", False),
+        ("vbscript:x", False),
+        ("file:///etc/passwd", False),
+    ],
+)
 def test_only_web_and_mail_links_are_safe(target, safe):
     assert safe_link(target) is safe
 
@@ -184,45 +208,86 @@ def test_plain_emails_pass(email):
     assert EMAIL.match(email)
 
 
-@pytest.mark.parametrize("email", [
-    "a<script>@x.example", '"><img src=x>@x.example', "a b@x.example", "a@x.example<", "{x}@x.example",
-    "*x*@x.example", "a|b@x.example", "a`b@x.example", "a'b@x.example", "a@x", "a@x.example\n",
-    "javascript:alert(1)//@x.example", "a@x.example/<script>",
-])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a<script>@x.example",
+        '"><img src=x>@x.example',
+        "a b@x.example",
+        "a@x.example<",
+        "{x}@x.example",
+        "*x*@x.example",
+        "a|b@x.example",
+        "a`b@x.example",
+        "a'b@x.example",
+        "a@x",
+        "a@x.example\n",
+        "javascript:alert(1)//@x.example",
+        "a@x.example/<script>",
+    ],
+)
 def test_emails_that_could_carry_markup_are_refused(email):
     assert not EMAIL.match(email)
 
 
-@pytest.mark.parametrize("url", [
-    "https://clipwise.example", "https://a.example:8443/x/y?z=1&w=2#frag", "http://[::1]:5000/cb",
-    "http://127.0.0.1:5000/callback/tiktok",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://clipwise.example",
+        "https://a.example:8443/x/y?z=1&w=2#frag",
+        "http://[::1]:5000/cb",
+        "http://127.0.0.1:5000/callback/tiktok",
+    ],
+)
 def test_plain_urls_pass(url):
     assert URL.match(url)
 
 
-@pytest.mark.parametrize("url", [
-    "javascript:alert(1)", "data:text/html,x", "https://a.example/\"><script>", "https://a.example/'x",
-    "https://a.example/<x>", "https://a.example/a b", "https://a.example/`x`", "https://a.example/(x)",
-    "https://a.example/{x}", "https://a.example/a|b", "https://a.example/x\\y", "https://a.example\n/x",
-    "//a.example/x", "https://", "https://a.example/x\n",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        'https://a.example/"><script>',
+        "https://a.example/'x",
+        "https://a.example/<x>",
+        "https://a.example/a b",
+        "https://a.example/`x`",
+        "https://a.example/(x)",
+        "https://a.example/{x}",
+        "https://a.example/a|b",
+        "https://a.example/x\\y",
+        "https://a.example\n/x",
+        "//a.example/x",
+        "https://",
+        "https://a.example/x\n",
+    ],
+)
 def test_urls_that_could_carry_markup_are_refused(url):
     assert not URL.match(url)
 
 
-@pytest.mark.parametrize("changes, path", [
-    ({"operator__contact_email": '"><script>alert(1)</script>@x.example'}, "extra.app.operator.contact_email"),
-    ({"operator__contact_email": "{onclick=alert}@x.example"}, "extra.app.operator.contact_email"),
-    ({"urls__site": 'https://x.example/"><script>alert(1)</script>'}, "extra.app.urls.site"),
-    ({"urls__service": "javascript:alert(1)"}, "extra.app.urls.service"),
-    ({"processors": [{"name": "H", "purpose": "p", "data": "d", "policy_url": "https://h.example/<img src=x>"}]},
-     "extra.app.processors[0].policy_url"),
-    ({"platforms__tiktok__redirect_uris": ["https://cb.example/x'><script>"]},
-     "extra.app.platforms.tiktok.redirect_uris[0]"),
-    ({"platforms__tiktok__scopes": {"user.info.basic": None, "x`<img src=x onerror=alert(1)>": "why"}},
-     "extra.app.platforms.tiktok.scopes"),
-])
+@pytest.mark.parametrize(
+    "changes, path",
+    [
+        ({"operator__contact_email": '"><script>alert(1)</script>@x.example'}, "extra.app.operator.contact_email"),
+        ({"operator__contact_email": "{onclick=alert}@x.example"}, "extra.app.operator.contact_email"),
+        ({"urls__site": 'https://x.example/"><script>alert(1)</script>'}, "extra.app.urls.site"),
+        ({"urls__service": "javascript:alert(1)"}, "extra.app.urls.service"),
+        (
+            {"processors": [{"name": "H", "purpose": "p", "data": "d", "policy_url": "https://h.example/<img src=x>"}]},
+            "extra.app.processors[0].policy_url",
+        ),
+        (
+            {"platforms__tiktok__redirect_uris": ["https://cb.example/x'><script>"]},
+            "extra.app.platforms.tiktok.redirect_uris[0]",
+        ),
+        (
+            {"platforms__tiktok__scopes": {"user.info.basic": None, "x`<img src=x onerror=alert(1)>": "why"}},
+            "extra.app.platforms.tiktok.scopes",
+        ),
+    ],
+)
 def test_addresses_and_scope_names_with_markup_are_refused(facts_file, changes, path):
     with pytest.raises(FactsError) as err:
         load_facts(facts_file(**changes))
@@ -231,13 +296,26 @@ def test_addresses_and_scope_names_with_markup_are_refused(facts_file, changes, 
 
 @pytest.mark.browser
 def test_no_script_from_the_facts_runs_in_a_real_browser(browser, facts_file):
-    facts = facts_file(name=SCRIPT, summary=IMAGE, operator__legal_name=SCRIPT, operator__address=IMAGE,
-                       operator__governing_law=SCRIPT, **_where(IMAGE)["scope_reason"], **_where(SCRIPT)["history"],
-                       **_where(IMAGE)["processor"], **_where(SCRIPT)["data_row"])
+    facts = facts_file(
+        name=SCRIPT,
+        summary=IMAGE,
+        operator__legal_name=SCRIPT,
+        operator__address=IMAGE,
+        operator__governing_law=SCRIPT,
+        **_where(IMAGE)["scope_reason"],
+        **_where(SCRIPT)["history"],
+        **_where(IMAGE)["processor"],
+        **_where(SCRIPT)["data_row"],
+    )
     site = build(facts)
-    titles = {"": SCRIPT, "privacy/": f"Privacy Policy - {SCRIPT}", "terms/": f"Terms of Service - {SCRIPT}",
-              "data-deletion/": f"Data deletion - {SCRIPT}", "history/": f"Policy history - {SCRIPT}",
-              "404.html": SCRIPT}
+    titles = {
+        "": SCRIPT,
+        "privacy/": f"Privacy Policy - {SCRIPT}",
+        "terms/": f"Terms of Service - {SCRIPT}",
+        "data-deletion/": f"Data deletion - {SCRIPT}",
+        "history/": f"Policy history - {SCRIPT}",
+        "404.html": SCRIPT,
+    }
     context = browser.new_context()
     page = context.new_page()
     dialogs: list[str] = []
@@ -247,8 +325,10 @@ def test_no_script_from_the_facts_runs_in_a_real_browser(browser, facts_file):
             page.goto(base + path, wait_until="load")
             page.wait_for_timeout(100)  # an onerror handler fires after the failed image load
             assert page.title() == title, path  # unchanged, and the facts shown as written
-            ran = page.evaluate("[...document.scripts].filter(s => s.text.includes('pwned')).length"
-                                " + document.querySelectorAll('img[src=x], [onerror]').length")
+            ran = page.evaluate(
+                "[...document.scripts].filter(s => s.text.includes('pwned')).length"
+                " + document.querySelectorAll('img[src=x], [onerror]').length"
+            )
             assert ran == 0, path
     assert dialogs == []
     context.close()

@@ -1,13 +1,14 @@
 """Every level of the facts refuses unknown keys, naming the path and the nearest known key; optional facts
 may be left out, and facts that would make the pages contradict themselves are refused, naming the fact."""
+
 from __future__ import annotations
 
 import pytest
 import yaml
-from site_support import ROOT, build
 
 from callback.facts import FactsError, load_facts
 from callback.site.build import SiteError
+from site_support import ROOT, build
 
 # (changes to the repository's facts, the key path the error names, the suggestion it makes)
 TYPOS = [
@@ -17,18 +18,33 @@ TYPOS = [
     ({"retention__records_day": 30}, "extra.app.retention.records_day", "did you mean records_days?"),
     ({"security__encrypt_token": True}, "extra.app.security.encrypt_token", "did you mean encrypt_tokens?"),
     ({"platforms__tiktok__scope": ["user.info.basic"]}, "extra.app.platforms.tiktok.scope", "did you mean scopes?"),
-    ({"platforms__youtube": {"enable": True, "scopes": ["https://www.googleapis.com/auth/youtube.upload"]}},
-     "extra.app.platforms.youtube.enable", "did you mean enabled?"),
+    (
+        {"platforms__youtube": {"enable": True, "scopes": ["https://www.googleapis.com/auth/youtube.upload"]}},
+        "extra.app.platforms.youtube.enable",
+        "did you mean enabled?",
+    ),
     ({"platforms__tiktk": {"scopes": ["user.info.basic"]}}, "extra.app.platforms.tiktk", "did you mean tiktok?"),
     ({"verification": {"tiktk": ["Xk3mPq9LrT2vWz7aB4cD"]}}, "extra.app.verification.tiktk", "did you mean tiktok?"),
-    ({"verification": {"tiktok": [{"token": "Xk3mPq9LrT2vWz7aB4cD", "prefx": "/x/"}]}},
-     "extra.app.verification.tiktok[0].prefx", "did you mean prefix?"),
-    ({"history": [{"date": "2026-11-01", "sumary": "First."}]}, "extra.app.history[0].sumary",
-     "did you mean summary?"),
-    ({"processors": [{"name": "Host", "purpose": "Hosting", "data": "All", "policy_url": "https://h.io/p",
-                      "polcy": "x"}]}, "extra.app.processors[0].polcy", "did you mean policy_url?"),
-    ({"data_rows": [{"data": "a", "source": "b", "purpose": "c", "storage": "d", "retension": "e"}]},
-     "extra.app.data_rows[0].retension", "did you mean retention?"),
+    (
+        {"verification": {"tiktok": [{"token": "Xk3mPq9LrT2vWz7aB4cD", "prefx": "/x/"}]}},
+        "extra.app.verification.tiktok[0].prefx",
+        "did you mean prefix?",
+    ),
+    ({"history": [{"date": "2026-11-01", "sumary": "First."}]}, "extra.app.history[0].sumary", "did you mean summary?"),
+    (
+        {
+            "processors": [
+                {"name": "Host", "purpose": "Hosting", "data": "All", "policy_url": "https://h.io/p", "polcy": "x"}
+            ]
+        },
+        "extra.app.processors[0].polcy",
+        "did you mean policy_url?",
+    ),
+    (
+        {"data_rows": [{"data": "a", "source": "b", "purpose": "c", "storage": "d", "retension": "e"}]},
+        "extra.app.data_rows[0].retension",
+        "did you mean retention?",
+    ),
     ({"storage": {"knd": "file"}}, "extra.app.storage.knd", "did you mean kind?"),
     ({"cookies": [{"nme": "x", "purpose": "y", "duration": "z"}]}, "extra.app.cookies[0].nme", "did you mean name?"),
     ({"policy_changes": {"notice_day": 14}}, "extra.app.policy_changes.notice_day", "did you mean notice_days?"),
@@ -67,13 +83,22 @@ def test_optional_operator_facts_can_be_left_out(facts_file):
 def test_some_way_to_reach_the_operator_is_required(facts_file):
     with pytest.raises(FactsError) as err:
         load_facts(facts_file(operator={"legal_name": "Northwind Clips Ltd"}))
-    assert any(p.startswith("extra.app.operator.contact_email: is required") and "contact_url" in p
-               for p in err.value.problems)
+    assert any(
+        p.startswith("extra.app.operator.contact_email: is required") and "contact_url" in p for p in err.value.problems
+    )
 
 
 def test_retention_words_and_numbers(facts_file):
-    facts = load_facts(facts_file(retention={"tokens_unused_days": "until_revoked", "records_days": "until_deleted",
-                                             "deletion_response_hours": 24, "deletion_receipts_days": 0}))
+    facts = load_facts(
+        facts_file(
+            retention={
+                "tokens_unused_days": "until_revoked",
+                "records_days": "until_deleted",
+                "deletion_response_hours": 24,
+                "deletion_receipts_days": 0,
+            }
+        )
+    )
     r = facts.retention
     assert (r.tokens_unused_days, r.records_days, r.content, r.deletion_receipts_days) == (None, None, None, 0)
     with pytest.raises(FactsError) as err:
@@ -81,22 +106,57 @@ def test_retention_words_and_numbers(facts_file):
     assert 'must be a positive integer, got "forever" (or until_revoked for no limit)' in str(err.value)
 
 
-@pytest.mark.parametrize("changes, path, phrase", [
-    ({"deployment": "local"}, "extra.app.urls.service", "loopback address"),
-    ({**{"deployment": "local", "urls__service": "http://127.0.0.1:5000", "platforms__tiktok__app_type": "desktop"},
-      "platforms__meta": {"scopes": ["instagram_basic"]}}, "extra.app.platforms.meta", "cannot receive"),
-    ({"urls__deletion": "http://127.0.0.1:5000/deletion"}, "extra.app.urls.deletion", "not a loopback address"),
-    ({"we_do_not": ["email_addresses"]}, "extra.app.we_do_not", "deletion form asks for an optional email"),
-    ({"users": "owner", "we_do_not": ["email_addresses"]}, "extra.app.we_do_not",
-     "operator.contact_email invites people"),
-    ({"users": "owner", "operator": {"contact_url": "https://clipwise.io/contact"}, "we_do_not": ["phone_numbers"],
-      "data_rows": [{"data": "Your phone number", "source": "You", "purpose": "SMS alerts", "storage": "Our server",
-                     "retention": "30 days"}]}, "extra.app.we_do_not", "data_rows[0] declares it"),
-    ({"cookies": [{"name": "session", "purpose": "x", "duration": "y"}]}, "extra.app.cookies[0].name",
-     "service's own cookie"),
-    ({"data_rows": [{"data": "a", "source": "b", "purpose": "c", "storage": "d", "retention": "e", "days": 3}]},
-     "extra.app.data_rows[0].days", "not both"),
-])
+@pytest.mark.parametrize(
+    "changes, path, phrase",
+    [
+        ({"deployment": "local"}, "extra.app.urls.service", "loopback address"),
+        (
+            {
+                "deployment": "local",
+                "urls__service": "http://127.0.0.1:5000",
+                "platforms__tiktok__app_type": "desktop",
+                "platforms__meta": {"scopes": ["instagram_basic"]},
+            },
+            "extra.app.platforms.meta",
+            "cannot receive",
+        ),
+        ({"urls__deletion": "http://127.0.0.1:5000/deletion"}, "extra.app.urls.deletion", "not a loopback address"),
+        ({"we_do_not": ["email_addresses"]}, "extra.app.we_do_not", "deletion form asks for an optional email"),
+        (
+            {"users": "owner", "we_do_not": ["email_addresses"]},
+            "extra.app.we_do_not",
+            "operator.contact_email invites people",
+        ),
+        (
+            {
+                "users": "owner",
+                "operator": {"contact_url": "https://clipwise.io/contact"},
+                "we_do_not": ["phone_numbers"],
+                "data_rows": [
+                    {
+                        "data": "Your phone number",
+                        "source": "You",
+                        "purpose": "SMS alerts",
+                        "storage": "Our server",
+                        "retention": "30 days",
+                    }
+                ],
+            },
+            "extra.app.we_do_not",
+            "data_rows[0] declares it",
+        ),
+        (
+            {"cookies": [{"name": "session", "purpose": "x", "duration": "y"}]},
+            "extra.app.cookies[0].name",
+            "service's own cookie",
+        ),
+        (
+            {"data_rows": [{"data": "a", "source": "b", "purpose": "c", "storage": "d", "retention": "e", "days": 3}]},
+            "extra.app.data_rows[0].days",
+            "not both",
+        ),
+    ],
+)
 def test_self_contradicting_facts_are_refused_naming_the_fact(facts_file, changes, path, phrase):
     with pytest.raises(FactsError) as err:
         load_facts(facts_file(**changes))
@@ -107,9 +167,18 @@ def test_a_page_denying_declared_google_tokens_fails_the_build(tmp_path, facts_f
     """The known pairs are checked on the rendered pages too, so an edited template cannot deny a declared row."""
     import shutil
 
-    config = facts_file(data_rows=[{"data": "YouTube access and refresh tokens", "source": "Google",
-                                    "purpose": "Upload", "storage": "Our server", "retention": "90 days"}],
-                        platforms__youtube={"scopes": ["https://www.googleapis.com/auth/youtube.upload"]})
+    config = facts_file(
+        data_rows=[
+            {
+                "data": "YouTube access and refresh tokens",
+                "source": "Google",
+                "purpose": "Upload",
+                "storage": "Our server",
+                "retention": "90 days",
+            }
+        ],
+        platforms__youtube={"scopes": ["https://www.googleapis.com/auth/youtube.upload"]},
+    )
     shutil.copytree(ROOT / "docs", tmp_path / "docs", ignore=shutil.ignore_patterns("*-????-??-??.md"))
     terms = tmp_path / "docs" / "terms.md"
     terms.write_text(terms.read_text() + "\nOur service does not store Google tokens.\n")

@@ -1,4 +1,5 @@
 """/connect/tiktok does constant work per request, keeps a bounded number of attempts, and is rate-limited."""
+
 from __future__ import annotations
 
 import os

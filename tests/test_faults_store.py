@@ -1,4 +1,5 @@
 """A hung platform stalls nothing else, removals finish exactly once, and crashed writes leave no copies."""
+
 from __future__ import annotations
 
 import threading
@@ -14,9 +15,15 @@ from callback.data.tokens import TokenStore
 from callback.sandbox.webhooks import signature, webhook_body
 from callback.tokens import fresh_account
 
-OTHER = {"open_id": "-000OtherAccount000000", "display_name": "Other", "access_token": "act.other-0123456789",
-         "refresh_token": "rft.other-0123456789", "expires_at": time.time() + 86400,
-         "refresh_expires_at": time.time() + 86400 * 30, "connected_at": 1.0}
+OTHER = {
+    "open_id": "-000OtherAccount000000",
+    "display_name": "Other",
+    "access_token": "act.other-0123456789",
+    "refresh_token": "rft.other-0123456789",
+    "expires_at": time.time() + 86400,
+    "refresh_expires_at": time.time() + 86400 * 30,
+    "connected_at": 1.0,
+}
 
 
 def everything(data_dir) -> str:
@@ -28,8 +35,12 @@ def removal(live, open_id: str, when: int | None = None) -> requests.Response:
     cfg = live.app.config
     now = int(time.time()) if when is None else when
     body = webhook_body(cfg["TIKTOK_CLIENT_KEY"], "authorization.removed", open_id, {"reason": 1}, now)
-    return requests.post(live.url + "/webhooks/tiktok", data=body, timeout=30,
-                         headers={"TikTok-Signature": signature(cfg["TIKTOK_CLIENT_SECRET"], now, body)})
+    return requests.post(
+        live.url + "/webhooks/tiktok",
+        data=body,
+        timeout=30,
+        headers={"TikTok-Signature": signature(cfg["TIKTOK_CLIENT_SECRET"], now, body)},
+    )
 
 
 @pytest.fixture
@@ -100,9 +111,18 @@ def test_a_removal_left_pending_by_a_crash_is_finished_at_the_next_start(app_con
 
     store, recs = TokenStore(app_config["DATA_DIR"]), Records(app_config["DATA_DIR"])
     store.put(dict(OTHER))
-    recs.events.add({"id": "e" * 64, "at": time.time(), "event": "authorization.removed", "create_time": 1,
-                     "user": OTHER["open_id"], "subject": recs.subject(OTHER["open_id"]),
-                     "content": {"reason": 1}, "done": False})
+    recs.events.add(
+        {
+            "id": "e" * 64,
+            "at": time.time(),
+            "event": "authorization.removed",
+            "create_time": 1,
+            "user": OTHER["open_id"],
+            "subject": recs.subject(OTHER["open_id"]),
+            "content": {"reason": 1},
+            "done": False,
+        }
+    )
     create_app(app_config)
     create_app(app_config)  # a second start finds nothing left to do
     assert TokenStore(app_config["DATA_DIR"]).get(OTHER["open_id"]) is None

@@ -1,4 +1,5 @@
 """Meta's data-deletion callback through the real app: signed requests in, status URL and code out."""
+
 from __future__ import annotations
 
 import base64
@@ -18,6 +19,7 @@ USER_ID = "10229384756"
 
 def signed_request(payload: dict, secret: str = META_SECRET, pad: bool = False) -> str:
     """Build it by hand, as Meta documents it, independently of callback.signatures."""
+
     def enc(b: bytes) -> str:
         text = base64.urlsafe_b64encode(b).decode()
         return text if pad else text.rstrip("=")
@@ -32,8 +34,15 @@ def payload(**changes) -> dict:
 
 def snapshot(data_dir) -> dict:
     root = Path(data_dir)
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()} if root.exists() else {}
+    return (
+        {
+            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+        if root.exists()
+        else {}
+    )
 
 
 @pytest.fixture
@@ -59,14 +68,17 @@ def test_valid_request_is_carried_out_and_answered(meta_client, app_config, pad)
     assert [r["status"] for r in recs.deletions.all()] == ["completed", "completed"]
 
 
-@pytest.mark.parametrize("make", [
-    lambda: signed_request(payload(), secret="not-the-app-secret"),                  # forged
-    lambda: signed_request(payload(algorithm="HMAC-SHA1")),                         # wrong algorithm
-    lambda: signed_request(payload()).split(".")[0] + "." + signed_request(payload(user_id="1")).split(".")[1],
-    lambda: "",                                                                       # missing
-    lambda: "not-a-signed-request",                                                   # malformed
-    lambda: signed_request({"algorithm": "HMAC-SHA256", "issued_at": 1}),            # no user_id
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: signed_request(payload(), secret="not-the-app-secret"),  # forged
+        lambda: signed_request(payload(algorithm="HMAC-SHA1")),  # wrong algorithm
+        lambda: signed_request(payload()).split(".")[0] + "." + signed_request(payload(user_id="1")).split(".")[1],
+        lambda: "",  # missing
+        lambda: "not-a-signed-request",  # malformed
+        lambda: signed_request({"algorithm": "HMAC-SHA256", "issued_at": 1}),  # no user_id
+    ],
+)
 def test_bad_requests_get_400_and_change_nothing(meta_client, app_config, make):
     before = snapshot(app_config["DATA_DIR"])
     r = meta_client.post("/meta/data-deletion", data={"signed_request": make()})

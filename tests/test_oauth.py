@@ -1,4 +1,5 @@
 """The connect flow through the real service and the real file store; the sandbox is the only stand-in."""
+
 from __future__ import annotations
 
 import hashlib
@@ -89,8 +90,19 @@ def test_happy_path_stores_the_account_and_shows_who_connected(svc, browser_a, s
     assert before + 31536000 - 5 < acc["refresh_expires_at"] < time.time() + 31536000 + 5
     assert before <= acc["connected_at"] <= time.time()
     # Only what the privacy policy's data table lists (callback/inventory.py): no union_id, no username.
-    assert set(acc) == {"open_id", "display_name", "avatar_url", "scope", "access_token", "refresh_token",
-                        "expires_at", "refresh_expires_at", "connected_at", "refreshed_at", "needs_reconnect"}
+    assert set(acc) == {
+        "open_id",
+        "display_name",
+        "avatar_url",
+        "scope",
+        "access_token",
+        "refresh_token",
+        "expires_at",
+        "refresh_expires_at",
+        "connected_at",
+        "refreshed_at",
+        "needs_reconnect",
+    }
     tokens_file = os.path.join(svc.config["DATA_DIR"], "tokens.json")
     assert stat.S_IMODE(os.stat(tokens_file).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(svc.config["DATA_DIR"]).st_mode) == 0o700
@@ -195,7 +207,9 @@ def test_other_platform_errors_are_explained_without_echoing_their_text(svc, bro
     html = r.get_data(as_text=True)
     assert r.status_code == 400 and "invalid_scope" in html and "0800" not in html
     r = browser_a.get("/callback/tiktok?error=Call+0800+now")
-    assert r.status_code == 400 and "unknown error" in r.get_data(as_text=True) and "0800" not in r.get_data(as_text=True)
+    assert (
+        r.status_code == 400 and "unknown error" in r.get_data(as_text=True) and "0800" not in r.get_data(as_text=True)
+    )
     assert accounts(svc) == []
 
 
@@ -242,6 +256,7 @@ def test_a_brief_outage_is_ridden_out(svc, browser_a, sandbox):
 
 # -- the deletion flow's "verify with TikTok" mode --
 
+
 def test_deletion_verification_hands_over_the_open_id_and_keeps_no_tokens(svc, browser_a, sandbox):
     q = start(browser_a, "?purpose=deletion&request=REQ-123")
     assert q["disable_auto_auth"] == "1"
@@ -265,14 +280,18 @@ def test_deletion_verification_of_a_connected_account_keeps_it_connected(svc, br
 
 # -- a desktop app on a loopback redirect URI, over a real HTTP server --
 
+
 def test_desktop_app_on_a_loopback_redirect_uri(sandbox_config, sandbox, facts_file):
     import requests
 
     from callback.sandbox.server import BackgroundServer
 
     server = BackgroundServer()
-    facts = facts_file(urls__service=server.url, platforms__tiktok__app_type="desktop",
-                       platforms__tiktok__redirect_uris=[server.url + "/callback/tiktok"])
+    facts = facts_file(
+        urls__service=server.url,
+        platforms__tiktok__app_type="desktop",
+        platforms__tiktok__redirect_uris=[server.url + "/callback/tiktok"],
+    )
     server.app = create_app({**sandbox_config, "FACTS_FILE": str(facts)})
     sandbox.client.redirect_uris = (server.url + "/callback/tiktok",)  # the platform checks registration
     with server:

@@ -1,4 +1,5 @@
 """Redirect URI rules, startup checks, settings and the refusal to start without secrets."""
+
 from __future__ import annotations
 
 import logging
@@ -19,44 +20,54 @@ def test_good_web_redirect_uris(uri):
     assert redirect_uri_problems(uri, "web") == []
 
 
-@pytest.mark.parametrize("uri, problem", [
-    ("http://x.example/cb", "must start with https://"),
-    ("http://127.0.0.1:5000/cb", "app_type: desktop"),
-    ("https://x.example/cb?next=1", "query string"),
-    ("https://x.example/cb#top", "fragment"),
-    ("https://x.example/" + "a" * 500, "fewer than 512"),
-    ("/callback/tiktok", "not an absolute URL"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "uri, problem",
+    [
+        ("http://x.example/cb", "must start with https://"),
+        ("http://127.0.0.1:5000/cb", "app_type: desktop"),
+        ("https://x.example/cb?next=1", "query string"),
+        ("https://x.example/cb#top", "fragment"),
+        ("https://x.example/" + "a" * 500, "fewer than 512"),
+        ("/callback/tiktok", "not an absolute URL"),
+        ("", "empty"),
+    ],
+)
 def test_bad_web_redirect_uris(uri, problem):
     assert any(problem in p for p in redirect_uri_problems(uri, "web")), redirect_uri_problems(uri, "web")
 
 
-@pytest.mark.parametrize("uri", ["http://127.0.0.1:5000/callback/tiktok", "http://localhost:8080/cb/",
-                                 "https://x.example/cb"])
+@pytest.mark.parametrize(
+    "uri", ["http://127.0.0.1:5000/callback/tiktok", "http://localhost:8080/cb/", "https://x.example/cb"]
+)
 def test_good_desktop_redirect_uris(uri):
     assert redirect_uri_problems(uri, "desktop") == []
 
 
-@pytest.mark.parametrize("uri, problem", [
-    ("http://x.example:5000/cb", "http://localhost:PORT"),
-    ("http://127.0.0.1/cb", "explicit port"),
-    ("http://localhost:5000/cb?x", "query string"),
-])
+@pytest.mark.parametrize(
+    "uri, problem",
+    [
+        ("http://x.example:5000/cb", "http://localhost:PORT"),
+        ("http://127.0.0.1/cb", "explicit port"),
+        ("http://localhost:5000/cb?x", "query string"),
+    ],
+)
 def test_bad_desktop_redirect_uris(uri, problem):
     assert any(problem in p for p in redirect_uri_problems(uri, "desktop"))
 
 
-@pytest.mark.parametrize("configured, served, words", [
-    (WEB, WEB, None),
-    ("https://CALLBACK.clipwise.example:443/callback/tiktok", WEB, None),
-    ("http://callback.clipwise.example/callback/tiktok", WEB, "http://"),
-    ("https://www.clipwise.example/callback/tiktok", WEB, "host is www.clipwise.example"),
-    ("https://callback.clipwise.example:8443/callback/tiktok", WEB, "port is 8443"),
-    (WEB + "/", WEB, "trailing slash"),
-    ("https://callback.clipwise.example/auth/tiktok", WEB, "path is /auth/tiktok"),
-    (WEB + "?a=1", WEB, "query string"),
-])
+@pytest.mark.parametrize(
+    "configured, served, words",
+    [
+        (WEB, WEB, None),
+        ("https://CALLBACK.clipwise.example:443/callback/tiktok", WEB, None),
+        ("http://callback.clipwise.example/callback/tiktok", WEB, "http://"),
+        ("https://www.clipwise.example/callback/tiktok", WEB, "host is www.clipwise.example"),
+        ("https://callback.clipwise.example:8443/callback/tiktok", WEB, "port is 8443"),
+        (WEB + "/", WEB, "trailing slash"),
+        ("https://callback.clipwise.example/auth/tiktok", WEB, "path is /auth/tiktok"),
+        (WEB + "?a=1", WEB, "query string"),
+    ],
+)
 def test_redirect_mismatch(configured, served, words):
     result = redirect_mismatch(configured, served)
     assert (result is None) if words is None else (words in result)
@@ -106,8 +117,10 @@ def test_the_service_starts_with_secrets_from_the_environment(monkeypatch, tmp_p
 
 def test_secrets_come_from_a_dot_env_file_and_the_environment_wins(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text("# local secrets\nTIKTOK_CLIENT_KEY=from-file\n"
-                                   "export TIKTOK_CLIENT_SECRET='quoted'\nGREENLIGHT_HTTP_RETRIES=5\n")
+    (tmp_path / ".env").write_text(
+        "# local secrets\nTIKTOK_CLIENT_KEY=from-file\n"
+        "export TIKTOK_CLIENT_SECRET='quoted'\nGREENLIGHT_HTTP_RETRIES=5\n"
+    )
     settings = load_settings(environ={"TIKTOK_CLIENT_KEY": "from-env"})
     assert settings["TIKTOK_CLIENT_KEY"] == "from-env" and settings["TIKTOK_CLIENT_SECRET"] == "quoted"
     assert settings["HTTP_RETRIES"] == 5

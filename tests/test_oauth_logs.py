@@ -1,4 +1,5 @@
 """No token, secret or OAuth code in any log line or error page, through a full flow and its failures."""
+
 from __future__ import annotations
 
 import logging
@@ -13,8 +14,10 @@ from callback.tokens import fresh_token
 
 
 def test_redact_masks_tokens_bearers_codes_and_given_secrets():
-    line = ("POST /x?code=abc123&state=s1 token=act.AAAAAAAAAAAA refresh rft.BBBBBBBBBBBB "
-            "Authorization: Bearer zzz999 client_secret=hunter2222 my-app-secret-value")
+    line = (
+        "POST /x?code=abc123&state=s1 token=act.AAAAAAAAAAAA refresh rft.BBBBBBBBBBBB "
+        "Authorization: Bearer zzz999 client_secret=hunter2222 my-app-secret-value"
+    )
     out = redact(line, ["my-app-secret-value", "short"])
     for secret in ("abc123", "act.AAAA", "rft.BBBB", "zzz999", "hunter2222", "my-app-secret-value"):
         assert secret not in out, secret
@@ -50,6 +53,7 @@ def test_nothing_secret_reaches_the_logs_or_pages(sandbox_config, sandbox, facts
 
         def broken(open_id):
             raise RuntimeError(f"store exploded holding {fresh} and {acc['refresh_token']}")
+
         store.get = broken
         r = s.get(server.url + "/connect/tiktok/connected", timeout=10)
         store.get = original
@@ -58,8 +62,15 @@ def test_nothing_secret_reaches_the_logs_or_pages(sandbox_config, sandbox, facts
     out, err = capfd.readouterr()
     text = caplog.text + out + err
     assert "store exploded" in text and "code=" + MASK in text  # the logs were really captured
-    secrets = [config["TIKTOK_CLIENT_SECRET"], config["SECRET_KEY"], acc["access_token"], acc["refresh_token"],
-               fresh, store.get(acc["open_id"])["refresh_token"], *seen_codes]
+    secrets = [
+        config["TIKTOK_CLIENT_SECRET"],
+        config["SECRET_KEY"],
+        acc["access_token"],
+        acc["refresh_token"],
+        fresh,
+        store.get(acc["open_id"])["refresh_token"],
+        *seen_codes,
+    ]
     for secret in secrets:
         assert secret not in text, f"a secret reached the logs: {secret[:8]}..."
         for page in pages:

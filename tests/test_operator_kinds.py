@@ -1,4 +1,5 @@
 """Each kind of operator states its real setup: the example facts build for production and pass the check."""
+
 from __future__ import annotations
 
 import functools
@@ -7,14 +8,16 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from site_support import ROOT, article, build, hrefs, read, text
 
 from callback.cli import cli
 from callback.facts import load_facts
+from site_support import ROOT, article, build, hrefs, read, text
 
-KINDS = {"local": ROOT / "examples" / "local-single-owner.yml",
-         "website": ROOT / "examples" / "multi-user-website.yml",
-         "database": ROOT / "examples" / "database-youtube.yml"}
+KINDS = {
+    "local": ROOT / "examples" / "local-single-owner.yml",
+    "website": ROOT / "examples" / "multi-user-website.yml",
+    "database": ROOT / "examples" / "database-youtube.yml",
+}
 PAGES = ("", "privacy/", "terms/", "data-deletion/")
 LOOPBACK = re.compile(r"https?://(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])", re.I)
 ENV = {"TIKTOK_CLIENT_KEY": "awq1w2e3r4t5y6u7", "TIKTOK_CLIENT_SECRET": "kinds-test-client-secret-1"}
@@ -32,8 +35,9 @@ def page(kind: str, path: str) -> str:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_example_builds_for_production_and_passes_the_check(kind):
-    result = CliRunner().invoke(cli, ["--facts", str(KINDS[kind]), "check", "--site", str(site(kind)),
-                                      "--no-browser", "--json"], env=ENV)
+    result = CliRunner().invoke(
+        cli, ["--facts", str(KINDS[kind]), "check", "--site", str(site(kind)), "--no-browser", "--json"], env=ENV
+    )
     assert result.exit_code == 0, result.output
     assert '"fail": 0' in result.output
 
@@ -66,8 +70,13 @@ def test_local_single_owner_states_its_optional_facts():
     assert "No receipt remains" in page("local", "data-deletion/")
     assert "sets none either: only its operator connects accounts" in privacy
     assert ".env files on our own computer beside our uploader" in privacy and "not encrypted" in privacy
-    for item in ("phone numbers", "biometric identifiers", "other people's email addresses", "We do no profiling",
-                 "no decisions about you by automated means"):
+    for item in (
+        "phone numbers",
+        "biometric identifiers",
+        "other people's email addresses",
+        "We do no profiling",
+        "no decisions about you by automated means",
+    ):
         assert item in privacy
     assert "at least 14 days before it takes effect (on this website)" in privacy
     assert "If you keep using Kettlecut after a change takes effect" in privacy
@@ -107,8 +116,9 @@ def test_database_and_youtube_example_states_storage_and_never_denies_google_tok
 
 
 def test_the_check_passes_a_local_setup_that_the_old_check_failed():
-    result = CliRunner().invoke(cli, ["--facts", str(KINDS["local"]), "check", "--site", str(site("local")),
-                                      "--no-browser"], env=ENV)
+    result = CliRunner().invoke(
+        cli, ["--facts", str(KINDS["local"]), "check", "--site", str(site("local")), "--no-browser"], env=ENV
+    )
     assert "is not https" not in result.output
     assert "PASS  The webhook URL is https (or, for a local service, none is promised)" in result.output
 
@@ -120,23 +130,27 @@ def test_the_check_fails_a_local_setup_that_promises_public_endpoints(tmp_path):
     terms = tmp_path / "docs" / "terms.md"
     terms.write_text(terms.read_text() + "\nConnect at [our service]({{ app.connect_url }}).\n")
     built = build(KINDS["local"], config=tmp_path / "mkdocs.yml", production=True, strict=True)
-    result = CliRunner().invoke(cli, ["--facts", str(KINDS["local"]), "check", "--site", str(built), "--no-browser"],
-                                env=ENV)
+    result = CliRunner().invoke(
+        cli, ["--facts", str(KINDS["local"]), "check", "--site", str(built), "--no-browser"], env=ENV
+    )
     assert result.exit_code == 1
-    assert "terms/index.html shows http://127.0.0.1:5000/connect/tiktok, which no visitor or platform can reach" \
+    assert (
+        "terms/index.html shows http://127.0.0.1:5000/connect/tiktok, which no visitor or platform can reach"
         in result.output
+    )
 
 
 def test_the_check_fails_a_local_web_app(tmp_path):
     facts = tmp_path / "facts.yml"
     facts.write_text(KINDS["local"].read_text().replace("app_type: desktop", "app_type: web"))
-    result = CliRunner().invoke(cli, ["--facts", str(facts), "check", "--site", str(site("local")), "--no-browser"],
-                                env=ENV)
+    result = CliRunner().invoke(
+        cli, ["--facts", str(facts), "check", "--site", str(site("local")), "--no-browser"], env=ENV
+    )
     assert result.exit_code == 1 and "loopback redirect URI only for desktop apps" in result.output
 
 
 def test_a_production_build_refuses_a_hosted_service_on_loopback(facts_file):
     from callback.site.build import SiteError
 
-    with pytest.raises(SiteError, match="set extra.app.deployment to local"):
+    with pytest.raises(SiteError, match=re.escape("set extra.app.deployment to local")):
         build(facts_file(draft=False, urls__service="http://127.0.0.1:5000"), production=True)

@@ -1,4 +1,5 @@
 """The service behaves as each operator's pages say: local removals, owner-only connections, cookies, storage."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,6 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
-from conftest import ROOT, write_facts
 
 from callback.cli import cli
 from callback.data.backends import open_backend
@@ -17,6 +17,7 @@ from callback.facts import load_facts
 from callback.facts.settings import ConfigError, load_settings
 from callback.site.render import render_pages
 from callback.tokens import AccessRemoved, fresh_account
+from conftest import ROOT, write_facts
 
 LOCAL = {"deployment": "local", "urls__service": "http://127.0.0.1:5000", "platforms__tiktok__app_type": "desktop"}
 
@@ -67,15 +68,22 @@ def test_hosted_a_refused_refresh_only_asks_for_a_reconnect(sandbox_config, sand
 
 def _cli_env(settings: dict, sandbox) -> dict:
     """The environment a `greenlight` command needs to reach these settings' data and the sandbox."""
-    return {"GREENLIGHT_DATA_DIR": settings["DATA_DIR"], "GREENLIGHT_FACTS": settings["FACTS_FILE"],
-            "TIKTOK_CLIENT_KEY": settings["TIKTOK_CLIENT_KEY"],
-            "TIKTOK_CLIENT_SECRET": settings["TIKTOK_CLIENT_SECRET"],
-            "GREENLIGHT_TIKTOK_API_BASE": sandbox.url, "GREENLIGHT_TIKTOK_AUTH_BASE": sandbox.url,
-            "GREENLIGHT_HTTP_BACKOFF": "0.01", "GREENLIGHT_HTTP_TIMEOUT": "2", "GREENLIGHT_REDIRECT_URI": ""}
+    return {
+        "GREENLIGHT_DATA_DIR": settings["DATA_DIR"],
+        "GREENLIGHT_FACTS": settings["FACTS_FILE"],
+        "TIKTOK_CLIENT_KEY": settings["TIKTOK_CLIENT_KEY"],
+        "TIKTOK_CLIENT_SECRET": settings["TIKTOK_CLIENT_SECRET"],
+        "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
+        "GREENLIGHT_TIKTOK_AUTH_BASE": sandbox.url,
+        "GREENLIGHT_HTTP_BACKOFF": "0.01",
+        "GREENLIGHT_HTTP_TIMEOUT": "2",
+        "GREENLIGHT_REDIRECT_URI": "",
+    }
 
 
 def test_local_the_refresh_timer_asks_tiktok_and_erases_a_removed_account_and_its_exports(
-        sandbox_config, sandbox, tmp_path):
+    sandbox_config, sandbox, tmp_path
+):
     settings = settings_for(sandbox_config, tmp_path, storage={"export_env": True}, **LOCAL)
     open_id = connected(sandbox, settings)  # a fresh token: nothing to refresh, so only asking TikTok tells
     env, dotenv = _cli_env(settings, sandbox), tmp_path / "uploader.env"
@@ -98,8 +106,9 @@ def _owner_service(sandbox_config, sandbox, tmp_path):
     from callback.sandbox.server import BackgroundServer
 
     server = BackgroundServer()
-    facts = write_facts(tmp_path / "owner.yml", users="owner", urls__service=server.url,
-                        platforms__tiktok__app_type="desktop")
+    facts = write_facts(
+        tmp_path / "owner.yml", users="owner", urls__service=server.url, platforms__tiktok__app_type="desktop"
+    )
     server.app = create_app({**sandbox_config, "FACTS_FILE": str(facts)})
     return server, facts
 
@@ -124,8 +133,10 @@ def test_owner_mode_connects_with_a_one_time_link_and_sets_no_cookie(sandbox_con
         for path in ("/connect/tiktok", "/deletion"):
             assert jar.session.get(server.url + path, timeout=5).status_code == 404
         assert jar.session.post(server.url + "/deletion", data={"account": "x"}, timeout=5).status_code == 404
-        env = {**_cli_env({**server.app.config, "FACTS_FILE": str(facts)}, sandbox),
-               "GREENLIGHT_REDIRECT_URI": server.url + "/callback/tiktok"}
+        env = {
+            **_cli_env({**server.app.config, "FACTS_FILE": str(facts)}, sandbox),
+            "GREENLIGHT_REDIRECT_URI": server.url + "/callback/tiktok",
+        }
         link = CliRunner().invoke(cli, ["--facts", str(facts), "connect"], env=env)
         assert link.exit_code == 0, link.output
         back = sandbox.approve(link.output.strip())
@@ -161,11 +172,18 @@ def test_public_mode_sets_exactly_the_cookies_the_policy_lists(live_service, san
     assert live_service.connect(session=jar.session).status_code == 200  # connect through the sandbox
     form = jar.session.get(live_service.url + "/deletion", timeout=5)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-    sent = jar.session.post(live_service.url + "/deletion", timeout=5,
-                            data={"csrf_token": token, "account": "sandbox.creator", "email": "a@b.io"})
+    sent = jar.session.post(
+        live_service.url + "/deletion",
+        timeout=5,
+        data={"csrf_token": token, "account": "sandbox.creator", "email": "a@b.io"},
+    )
     code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", sent.url).group(0)
-    start = jar.session.get(f"{live_service.url}/connect/tiktok", params={"purpose": "deletion", "request": code},
-                            allow_redirects=False, timeout=5)
+    start = jar.session.get(
+        f"{live_service.url}/connect/tiktok",
+        params={"purpose": "deletion", "request": code},
+        allow_redirects=False,
+        timeout=5,
+    )
     done = jar.session.get(sandbox.approve(start.headers["Location"]), timeout=10)  # verify and delete now
     assert done.status_code == 200 and "Completed" in done.text
     assert jar.names == policy_cookies(live_service.app.config["FACTS_FILE"]) == {"session"}
@@ -175,7 +193,7 @@ def test_service_refuses_to_start_when_storage_fact_and_backend_disagree(app_con
     from callback import create_app
 
     real = {**app_config, "TESTING": False, "PURGE_INTERVAL_HOURS": "0"}
-    with pytest.raises(ConfigError, match="the facts say storage: database.*GREENLIGHT_DATABASE_URL is not set"):
+    with pytest.raises(ConfigError, match=r"the facts say storage: database.*GREENLIGHT_DATABASE_URL is not set"):
         create_app({**real, "FACTS_FILE": str(facts_file(storage="database"))})
-    with pytest.raises(ConfigError, match="the facts say storage: file.*GREENLIGHT_DATABASE_URL is set"):
+    with pytest.raises(ConfigError, match=r"the facts say storage: file.*GREENLIGHT_DATABASE_URL is set"):
         create_app({**real, "FACTS_FILE": str(facts_file()), "DATABASE_URL": "postgresql://127.0.0.1:9/none"})

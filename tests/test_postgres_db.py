@@ -1,4 +1,5 @@
 """`greenlight db`: versioned schema upgrades, the service refusing an older schema, moving a data directory in."""
+
 from __future__ import annotations
 
 import hashlib
@@ -71,8 +72,11 @@ def test_the_file_backend_stays_the_default(tmp_path):
 
 
 def files_of(directory: Path) -> dict[str, str]:
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
 
 
 def test_migrate_from_files_moves_everything_once_and_leaves_the_files(tmp_path, pg_url):
@@ -80,12 +84,36 @@ def test_migrate_from_files_moves_everything_once_and_leaves_the_files(tmp_path,
     files = open_backend({"DATA_DIR": str(data), "ENCRYPTION_KEY": KEY})
     now = time.time()
     for i in range(3):
-        files.store.put({"open_id": f"-000u{i}", "display_name": f"User {i}", "access_token": f"act.{i}",
-                         "refresh_token": f"rft.{i}", "expires_at": now + 60, "refresh_expires_at": now + 999})
-    files.records.events.add({"id": "e1", "at": 1.0, "event": "post.publish.complete", "user": "-000u1",
-                              "content": {"publish_id": "v1"}, "done": True})
-    files.records.events.add({"id": "e2", "at": 2.0, "event": "authorization.removed", "user": "-000u2",
-                              "content": {"reason": 1}, "done": False})
+        files.store.put(
+            {
+                "open_id": f"-000u{i}",
+                "display_name": f"User {i}",
+                "access_token": f"act.{i}",
+                "refresh_token": f"rft.{i}",
+                "expires_at": now + 60,
+                "refresh_expires_at": now + 999,
+            }
+        )
+    files.records.events.add(
+        {
+            "id": "e1",
+            "at": 1.0,
+            "event": "post.publish.complete",
+            "user": "-000u1",
+            "content": {"publish_id": "v1"},
+            "done": True,
+        }
+    )
+    files.records.events.add(
+        {
+            "id": "e2",
+            "at": 2.0,
+            "event": "authorization.removed",
+            "user": "-000u2",
+            "content": {"reason": 1},
+            "done": False,
+        }
+    )
     files.records.events.mark_done("e2")
     req = files.records.deletions.add(now=3.0, key="k1", source="form", username="ann")
     subject = files.records.subject("-000u1")
@@ -126,8 +154,16 @@ def test_migrating_into_a_database_salted_otherwise_is_refused(tmp_path, pg_url)
 
 def test_the_cli_works_on_the_database(pg_url):
     db = open_backend({"DATABASE_URL": pg_url, "ENCRYPTION_KEY": KEY})
-    db.store.put({"open_id": "-000a", "display_name": "Ann", "access_token": "act.a", "refresh_token": "rft.a",
-                  "expires_at": time.time() + 3600, "refresh_expires_at": time.time() + 90 * 86400})
+    db.store.put(
+        {
+            "open_id": "-000a",
+            "display_name": "Ann",
+            "access_token": "act.a",
+            "refresh_token": "rft.a",
+            "expires_at": time.time() + 3600,
+            "refresh_expires_at": time.time() + 90 * 86400,
+        }
+    )
     db.records.deletions.add(source="form", username="ann")
     out = run("tokens", "list", url=pg_url)
     assert out.exit_code == 0 and "Ann" in out.output and "act.a" not in out.output

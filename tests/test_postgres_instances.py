@@ -1,4 +1,5 @@
 """Two gunicorn instances on one PostgreSQL database, as behind a load balancer: every promise holds across them."""
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,15 @@ class Instances:
 
 
 def start(env: dict, url: str, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.time() + 30
     while time.time() < deadline:
         assert proc.poll() is None, log.read_text()[-2000:]
@@ -61,15 +69,27 @@ def instances(pg_url, sandbox, app_config, facts_file, tmp_path):
     # The facts declare the database (the policy prints where data lives): the service refuses a mismatch.
     facts = facts_file(urls__service=urls[1], platforms__tiktok__app_type="desktop", storage="database")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GREENLIGHT_", "TIKTOK_"))}
-    base.update(GREENLIGHT_DATABASE_URL=pg_url, GREENLIGHT_FACTS=str(facts), GREENLIGHT_SECRET_KEY=SECRET_KEY,
-                GREENLIGHT_WORKERS="2", GREENLIGHT_PURGE_INTERVAL_HOURS="0",
-                TIKTOK_CLIENT_KEY=app_config["TIKTOK_CLIENT_KEY"], TIKTOK_CLIENT_SECRET=app_config["TIKTOK_CLIENT_SECRET"],
-                GREENLIGHT_TIKTOK_AUTH_BASE=sandbox.url, GREENLIGHT_TIKTOK_API_BASE=sandbox.url,
-                GREENLIGHT_HTTP_TIMEOUT="2", GREENLIGHT_HTTP_BACKOFF="0.01")
+    base.update(
+        GREENLIGHT_DATABASE_URL=pg_url,
+        GREENLIGHT_FACTS=str(facts),
+        GREENLIGHT_SECRET_KEY=SECRET_KEY,
+        GREENLIGHT_WORKERS="2",
+        GREENLIGHT_PURGE_INTERVAL_HOURS="0",
+        TIKTOK_CLIENT_KEY=app_config["TIKTOK_CLIENT_KEY"],
+        TIKTOK_CLIENT_SECRET=app_config["TIKTOK_CLIENT_SECRET"],
+        GREENLIGHT_TIKTOK_AUTH_BASE=sandbox.url,
+        GREENLIGHT_TIKTOK_API_BASE=sandbox.url,
+        GREENLIGHT_HTTP_TIMEOUT="2",
+        GREENLIGHT_HTTP_BACKOFF="0.01",
+    )
     procs = []
     try:
-        for name, port, url in zip("AB", ports, urls):
-            env = {**base, "GREENLIGHT_BIND": f"127.0.0.1:{port}", "GREENLIGHT_DATA_DIR": str(tmp_path / f"data-{name}")}
+        for name, port, url in zip("AB", ports, urls, strict=True):
+            env = {
+                **base,
+                "GREENLIGHT_BIND": f"127.0.0.1:{port}",
+                "GREENLIGHT_DATA_DIR": str(tmp_path / f"data-{name}"),
+            }
             procs.append(start(env, url, tmp_path / f"gunicorn-{name}.log"))
         yield Instances(base, urls, procs, {"DATABASE_URL": pg_url})
     finally:
@@ -99,15 +119,30 @@ def test_a_connect_begun_on_one_instance_finishes_on_the_other_and_eight_process
     def traffic() -> None:  # both instances busy with the same database meanwhile
         i = 0
         while not stop.is_set():
-            send_webhook(instances.urls[i % 2] + "/webhooks/tiktok", sandbox.client.key, sandbox.client.secret,
-                         "post.publish.complete", acc["open_id"], {"publish_id": f"v_{i}"})
+            send_webhook(
+                instances.urls[i % 2] + "/webhooks/tiktok",
+                sandbox.client.key,
+                sandbox.client.secret,
+                "post.publish.complete",
+                acc["open_id"],
+                {"publish_id": f"v_{i}"},
+            )
             i += 1
 
     thread = threading.Thread(target=traffic)
     thread.start()
     try:
-        procs = [subprocess.Popen([str(BIN / "greenlight"), "token"], cwd=ROOT, env=env, text=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(8)]
+        procs = [
+            subprocess.Popen(
+                [str(BIN / "greenlight"), "token"],
+                cwd=ROOT,
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(8)
+        ]
         results = [p.communicate(timeout=60) for p in procs]
     finally:
         stop.set()
@@ -124,8 +159,15 @@ def test_the_same_webhook_to_both_instances_is_recorded_once(instances, sandbox)
     ts = int(time.time())
 
     def deliver(i: int) -> requests.Response:
-        return send_webhook(instances.urls[i % 2] + "/webhooks/tiktok", sandbox.client.key, sandbox.client.secret,
-                            "post.publish.failed", "-000someone", {"publish_id": "v_dup", "reason": "x"}, timestamp=ts)
+        return send_webhook(
+            instances.urls[i % 2] + "/webhooks/tiktok",
+            sandbox.client.key,
+            sandbox.client.secret,
+            "post.publish.failed",
+            "-000someone",
+            {"publish_id": "v_dup", "reason": "x"},
+            timestamp=ts,
+        )
 
     with ThreadPoolExecutor(16) as pool:
         answers = list(pool.map(deliver, range(32)))
@@ -144,8 +186,15 @@ def test_killing_an_instance_during_concurrent_webhooks_loses_no_acknowledged_ev
         while not stop.is_set():
             url = instances.urls[(n + i) % 2] + "/webhooks/tiktok"
             try:
-                r = send_webhook(url, sandbox.client.key, sandbox.client.secret, "post.publish.complete",
-                                 f"-000user{n}", {"publish_id": f"v_{n}_{i}"}, timeout=5)
+                r = send_webhook(
+                    url,
+                    sandbox.client.key,
+                    sandbox.client.secret,
+                    "post.publish.complete",
+                    f"-000user{n}",
+                    {"publish_id": f"v_{n}_{i}"},
+                    timeout=5,
+                )
                 if r.status_code == 200 and r.json()["status"] == "ok":
                     with lock:
                         acked.append(r.json()["id"])

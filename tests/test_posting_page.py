@@ -1,4 +1,5 @@
 """The posting page under Flask's client, against the sandbox: each Direct Post UX rule, shown and enforced."""
+
 from __future__ import annotations
 
 import re
@@ -92,6 +93,7 @@ def post(client, item, **fields):
 
 # -- signing in, and seeing only one's own videos --
 
+
 def test_without_a_sign_in_the_page_offers_one_and_shows_no_video(client, data_dir, user):
     queue_video(data_dir, user.open_id, title="Secret draft")
     html = client.get("/post").get_data(as_text=True)
@@ -121,6 +123,7 @@ def test_signing_out_forgets_the_creator(signed_in, data_dir, user):
 
 
 # -- point 1: creator_info fresh, the nickname, cannot post now, too long --
+
 
 def test_creator_info_is_asked_on_every_render_and_never_kept(signed_in, sandbox, user, data_dir):
     queue_video(data_dir, user.open_id)
@@ -159,6 +162,7 @@ def test_a_video_longer_than_the_creator_may_post_is_refused_before_upload(signe
 
 # -- point 2: title and privacy, no default --
 
+
 def test_title_is_editable_and_privacy_has_no_default(signed_in, sandbox, user, data_dir):
     sandbox.client.audited = True
     item = queue_video(data_dir, user.open_id, title="Queued title")
@@ -168,7 +172,11 @@ def test_title_is_editable_and_privacy_has_no_default(signed_in, sandbox, user, 
     assert re.search(rf'<textarea id="{p}-title" name="title"[^>]*>Queued title</textarea>', html)
     radios = re.findall(r'<input type="radio" name="privacy_level"[^>]*>', html)
     assert [re.search(r'value="([A-Z_]+)"', r).group(1) for r in radios] == [
-        "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+        "PUBLIC_TO_EVERYONE",
+        "MUTUAL_FOLLOW_FRIENDS",
+        "FOLLOWER_OF_CREATOR",
+        "SELF_ONLY",
+    ]
     assert not [r for r in radios if "checked" in r]
     assert "<legend>Who can see this video</legend>" in html
     assert 'id="unaudited"' not in html  # an audited app offers every audience
@@ -198,6 +206,7 @@ def test_a_privacy_level_not_offered_is_refused(signed_in, sandbox, user, data_d
 
 # -- point 3: interactions unchecked, greyed out when the creator turned them off --
 
+
 def test_interactions_start_unchecked_and_disabled_ones_are_greyed_out(signed_in, sandbox, user, data_dir):
     creator(sandbox, user, comment_disabled=True, duet_disabled=False, stitch_disabled=True)
     item = queue_video(data_dir, user.open_id)
@@ -219,6 +228,7 @@ def test_allowing_an_interaction_the_creator_turned_off_is_refused(signed_in, sa
 
 
 # -- point 4: commercial content disclosure --
+
 
 def test_disclosure_is_off_by_default_with_both_labels_explained(signed_in, user, data_dir):
     item = queue_video(data_dir, user.open_id)
@@ -257,6 +267,7 @@ def test_branded_content_cannot_be_private(signed_in, sandbox, user, data_dir):
 
 # -- point 5: consent, preview, no branding, processing notice, status --
 
+
 def test_consent_line_links_and_notices_come_before_the_button(signed_in, user, data_dir):
     item = queue_video(data_dir, user.open_id)
     html = signed_in.get("/post").get_data(as_text=True)
@@ -291,9 +302,16 @@ def test_a_valid_post_is_published_and_its_status_shown(signed_in, sandbox, user
         time.sleep(0.1)
     done = PostQueue(data_dir).get(item["id"])
     assert done["status"] == "published", done
-    assert done["settings"] == {"title": "Edited title", "privacy_level": "SELF_ONLY", "disable_comment": True,
-                                "disable_duet": False, "disable_stitch": True, "brand_content_toggle": False,
-                                "brand_organic_toggle": False, "is_aigc": False}
+    assert done["settings"] == {
+        "title": "Edited title",
+        "privacy_level": "SELF_ONLY",
+        "disable_comment": True,
+        "disable_duet": False,
+        "disable_stitch": True,
+        "brand_content_toggle": False,
+        "brand_organic_toggle": False,
+        "is_aigc": False,
+    }
     (pub,) = sandbox.state.posting.publishes.values()
     assert pub.post_info["title"] == "Edited title" and pub.status == "PUBLISH_COMPLETE"
     html = signed_in.get(f"/post/{item['id']}").get_data(as_text=True)
@@ -309,10 +327,13 @@ def test_posting_needs_the_forms_csrf_token(signed_in, sandbox, user, data_dir):
     assert r.status_code == 400 and sandbox.calls("video_init") == 0
 
 
-@pytest.mark.parametrize("status, message", [
-    ("processing", "TikTok is processing the video. This can take a few minutes."),
-    ("uploading", "Sending the video to TikTok."),
-])
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        ("processing", "TikTok is processing the video. This can take a few minutes."),
+        ("uploading", "Sending the video to TikTok."),
+    ],
+)
 def test_a_post_under_way_reloads_itself_without_javascript(signed_in, user, data_dir, status, message):
     item = queue_video(data_dir, user.open_id)
     PostQueue(data_dir).update(item["id"], status=status, message=message)
@@ -320,9 +341,13 @@ def test_a_post_under_way_reloads_itself_without_javascript(signed_in, user, dat
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in html
     assert message in html and f'href="/post/{item["id"]}">check again</a>' in html
     assert signed_in.get(f"/post/{item['id']}/status").get_json() == {
-        "status": status, "heading": {"processing": "TikTok is processing your video",
-                                      "uploading": "Sending to TikTok"}[status],
-        "text": message, "detail": "", "final": False, "working": True}
+        "status": status,
+        "heading": {"processing": "TikTok is processing your video", "uploading": "Sending to TikTok"}[status],
+        "text": message,
+        "detail": "",
+        "final": False,
+        "working": True,
+    }
 
 
 def test_finished_posts_say_where_they_are(signed_in, user, data_dir):
@@ -330,8 +355,12 @@ def test_finished_posts_say_where_they_are(signed_in, user, data_dir):
     inbox = queue_video(data_dir, user.open_id, title="To the inbox", inbox=True)
     failed = queue_video(data_dir, user.open_id, title="Did not make it")
     q.update(inbox["id"], status="inbox")
-    q.update(failed["id"], status="failed", fail_reason="spam_risk_text",
-             message="TikTok refused the title. Change the title and try again.")
+    q.update(
+        failed["id"],
+        status="failed",
+        fail_reason="spam_risk_text",
+        message="TikTok refused the title. Change the title and try again.",
+    )
     html = signed_in.get("/post").get_data(as_text=True)
     assert "Open your TikTok inbox notification to finish posting." in html
     assert "TikTok refused the title. Change the title and try again." in html

@@ -1,4 +1,5 @@
 """The posting page in headless Chromium against the live service and the sandbox: sign in, review, post, follow."""
+
 from __future__ import annotations
 
 import os
@@ -130,8 +131,11 @@ def test_every_choice_starts_empty_and_the_rules_hold_while_choosing(page, live_
     assert page.locator(f"{p}-private-why").inner_text() == BRANDED_PRIVATE
     assert page.locator(f"{p}-label").inner_text() == 'Your video will be labeled as "Paid partnership".'
     consent = page.locator(f"{p}-consent-branded")
-    assert consent.inner_text() == ("By posting, you agree to TikTok's Branded Content Policy and Music Usage "
-                                    "Confirmation.") and not page.locator(f"{p}-consent").is_visible()
+    assert (
+        consent.inner_text()
+        == ("By posting, you agree to TikTok's Branded Content Policy and Music Usage Confirmation.")
+        and not page.locator(f"{p}-consent").is_visible()
+    )
     assert consent.get_by_role("link", name="Branded Content Policy").get_attribute("href") == BC_POLICY
     assert consent.get_by_role("link", name="Music Usage Confirmation").get_attribute("href") == MUSIC
     page.get_by_text("Only me").hover()

@@ -1,4 +1,5 @@
 """The review kit's demo-video script walks the posting page in the order of TikTok's Direct Post guidelines."""
+
 from __future__ import annotations
 
 from callback.cli.review import demo_video
@@ -12,12 +13,27 @@ def script(path=ROOT / "mkdocs.yml") -> str:
 
 def test_the_script_walks_the_posting_page_point_by_point():
     text = script()
-    marks = ["consent page", "https://callback.clipwise.example/post", "Point 1, creator info", "nickname",
-             "max_video_post_duration_sec", "Point 2, title and privacy", "**no default**", "Point 3, interactions",
-             "greyed out", "Point 4, commercial content disclosure", '"Paid partnership"',
-             '"Branded content visibility cannot be set to private."', "Point 5, consent and posting",
-             "By posting, you agree to TikTok's Music Usage Confirmation", "preview", "press Post yourself",
-             "processing status", "Published", "data-deletion page"]
+    marks = [
+        "consent page",
+        "https://callback.clipwise.example/post",
+        "Point 1, creator info",
+        "nickname",
+        "max_video_post_duration_sec",
+        "Point 2, title and privacy",
+        "**no default**",
+        "Point 3, interactions",
+        "greyed out",
+        "Point 4, commercial content disclosure",
+        '"Paid partnership"',
+        '"Branded content visibility cannot be set to private."',
+        "Point 5, consent and posting",
+        "By posting, you agree to TikTok's Music Usage Confirmation",
+        "preview",
+        "press Post yourself",
+        "processing status",
+        "Published",
+        "data-deletion page",
+    ]
     positions = [text.index(m) for m in marks]
     assert positions == sorted(positions)
 

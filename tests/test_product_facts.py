@@ -1,20 +1,24 @@
 """The product facts (extra.app.product): read with every problem named by key path, images sized from bytes."""
+
 from __future__ import annotations
 
 import struct
 
 import pytest
 import yaml
-from product_support import jpeg, png, svg
 
 from callback.facts import FactsError, load_facts
 from callback.facts.images import image_info
 from callback.facts.product import Product, contrast, words
 from callback.facts.source import docs_dir, fact_prefix, facts_source, generated_header
 from conftest import ROOT
+from product_support import jpeg, png, svg
 
-EXAMPLES = [ROOT / "mkdocs.yml", ROOT / "examples" / "creator-tiktok-only.yml",
-            ROOT / "examples" / "studio-all-platforms.yml"]
+EXAMPLES = [
+    ROOT / "mkdocs.yml",
+    ROOT / "examples" / "creator-tiktok-only.yml",
+    ROOT / "examples" / "studio-all-platforms.yml",
+]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -41,29 +45,40 @@ def problems(facts_file, **changes) -> list[str]:
     return err.value.problems
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"product__slogan": "x"}, "extra.app.product.slogan: is not a known key"),
-    ({"product__icon": "assets/icon.svg"}, "extra.app.product.icon: must be a square PNG or JPEG"),
-    ({"product__icon": "../secrets/icon.png"}, "extra.app.product.icon: must be a square PNG or JPEG"),
-    ({"product__icon": "/etc/icon.png"}, "extra.app.product.icon: must be a square PNG or JPEG"),
-    ({"product__logo": 'assets/x".svg'}, "extra.app.product.logo: must be an SVG, PNG, JPEG or WebP image"),
-    ({"product__color": "teal"}, "extra.app.product.color: must be a colour written #RRGGBB"),
-    ({"product__color": "#ffeb3b"}, "extra.app.product.color: is too light for white text on it"),
-    ({"product__tagline": "x" * 121}, "extra.app.product.tagline: must be at most 120 characters"),
-    ({"product__screenshots": [{"image": "assets/screen-post.svg"}]},
-     "extra.app.product.screenshots[0].caption: is required"),
-    ({"product__screenshots": [{"caption": "Hi"}]}, "extra.app.product.screenshots[0].image: is required"),
-    ({"product__screenshots": [{"image": "assets/a.png", "caption": "a", "title": "b"}]},
-     "extra.app.product.screenshots[0].title: is not a known key"),
-    ({"product__screenshots": "assets/a.png"}, "extra.app.product.screenshots: must be a list"),
-    ({"product__screenshots": [{"image": "assets/a.png", "caption": "a"}] * 9},
-     "extra.app.product.screenshots: may hold at most 8 items"),
-    ({"product__features": [{"title": "A"}]}, "extra.app.product.features[0].text: is required"),
-    ({"product__features": ["A queue"]}, "extra.app.product.features[0]: must be a mapping"),
-    ({"product__recording": {"file": "assets/demo.gif", "poster": "assets/p.png", "caption": "c"}},
-     "extra.app.product.recording.file: must be a short video"),
-    ({"product": "Clipwise"}, "extra.app.product: must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"product__slogan": "x"}, "extra.app.product.slogan: is not a known key"),
+        ({"product__icon": "assets/icon.svg"}, "extra.app.product.icon: must be a square PNG or JPEG"),
+        ({"product__icon": "../secrets/icon.png"}, "extra.app.product.icon: must be a square PNG or JPEG"),
+        ({"product__icon": "/etc/icon.png"}, "extra.app.product.icon: must be a square PNG or JPEG"),
+        ({"product__logo": 'assets/x".svg'}, "extra.app.product.logo: must be an SVG, PNG, JPEG or WebP image"),
+        ({"product__color": "teal"}, "extra.app.product.color: must be a colour written #RRGGBB"),
+        ({"product__color": "#ffeb3b"}, "extra.app.product.color: is too light for white text on it"),
+        ({"product__tagline": "x" * 121}, "extra.app.product.tagline: must be at most 120 characters"),
+        (
+            {"product__screenshots": [{"image": "assets/screen-post.svg"}]},
+            "extra.app.product.screenshots[0].caption: is required",
+        ),
+        ({"product__screenshots": [{"caption": "Hi"}]}, "extra.app.product.screenshots[0].image: is required"),
+        (
+            {"product__screenshots": [{"image": "assets/a.png", "caption": "a", "title": "b"}]},
+            "extra.app.product.screenshots[0].title: is not a known key",
+        ),
+        ({"product__screenshots": "assets/a.png"}, "extra.app.product.screenshots: must be a list"),
+        (
+            {"product__screenshots": [{"image": "assets/a.png", "caption": "a"}] * 9},
+            "extra.app.product.screenshots: may hold at most 8 items",
+        ),
+        ({"product__features": [{"title": "A"}]}, "extra.app.product.features[0].text: is required"),
+        ({"product__features": ["A queue"]}, "extra.app.product.features[0]: must be a mapping"),
+        (
+            {"product__recording": {"file": "assets/demo.gif", "poster": "assets/p.png", "caption": "c"}},
+            "extra.app.product.recording.file: must be a short video",
+        ),
+        ({"product": "Clipwise"}, "extra.app.product: must be a mapping"),
+    ],
+)
 def test_a_bad_product_fact_names_its_key_path(facts_file, changes, expected):
     found = problems(facts_file, **changes)
     assert any(p.startswith(expected) for p in found), found
@@ -85,17 +100,24 @@ def test_own_words_count_what_the_operator_wrote():
     assert words(product, "") > 100
 
 
-@pytest.mark.parametrize("data, expected", [
-    (png(1024, 1024), ("png", 1024, 1024)),
-    (png(800, 400), ("png", 800, 400)),
-    (jpeg(640, 1136), ("jpeg", 640, 1136)),
-    (svg(360, 720), ("svg", 360, 720)),
-    (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1024 512"></svg>',
-     ("svg", 1024, 512)),
-    (b"GIF89a" + struct.pack("<HH", 32, 16) + b"\x00" * 8, ("gif", 32, 16)),
-    (b"RIFF\x00\x00\x00\x00WEBPVP8X" + b"\x00" * 8 + (639).to_bytes(3, "little") + (479).to_bytes(3, "little"),
-     ("webp", 640, 480)),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (png(1024, 1024), ("png", 1024, 1024)),
+        (png(800, 400), ("png", 800, 400)),
+        (jpeg(640, 1136), ("jpeg", 640, 1136)),
+        (svg(360, 720), ("svg", 360, 720)),
+        (
+            b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1024 512"></svg>',
+            ("svg", 1024, 512),
+        ),
+        (b"GIF89a" + struct.pack("<HH", 32, 16) + b"\x00" * 8, ("gif", 32, 16)),
+        (
+            b"RIFF\x00\x00\x00\x00WEBPVP8X" + b"\x00" * 8 + (639).to_bytes(3, "little") + (479).to_bytes(3, "little"),
+            ("webp", 640, 480),
+        ),
+    ],
+)
 def test_image_size_is_read_from_the_header(data, expected):
     info = image_info(data)
     assert (info.kind, info.width, info.height) == expected

@@ -1,4 +1,5 @@
 """Chunk plans follow TikTok's rules at every edge, and a file goes up streamed, in order, one range per chunk."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,29 +9,31 @@ import sys
 import textwrap
 
 import pytest
+
+from callback.platform.posting import MAX_CHUNK, MAX_CHUNKS, MAX_LAST, MIN_CHUNK, chunk_plan, init_post, upload
+from callback.platform.tiktok import PlatformError, TikTok
+from callback.sandbox.rules import chunk_problem
 from publishing_support import MB, SCOPES, config, connect, publishes, video  # noqa: F401 (fixture)
 
-from callback.platform.posting import (MAX_CHUNK, MAX_CHUNKS, MAX_LAST, MIN_CHUNK, chunk_plan, init_post,
-                                       upload)
-from callback.platform.tiktok import PlatformError, TikTok
-from callback.sandbox.posts import chunk_problem
 
-
-@pytest.mark.parametrize("size, expected", [
-    (1, (1, 1)),
-    (int(4.9 * MB), (int(4.9 * MB), 1)),          # under 5 MB: whole, chunk_size = video_size
-    (5 * MB - 1, (5 * MB - 1, 1)),
-    (5 * MB, (5 * MB, 1)),                         # exactly 5 MB
-    (10 * MB, (10 * MB, 1)),
-    (15 * MB, (10 * MB, 1)),                       # one 10 MB chunk holding the remainder too
-    (50_000_123, (10 * MB, 4)),
-    (64 * MB, (10 * MB, 6)),
-    (64 * MB + 12345, (10 * MB, 6)),               # over 64 MB: several chunks, the last takes the rest
-    (10_000 * MB, (10 * MB, 1000)),                # the 1000-chunk edge at the default size
-    (10_000 * MB + 1, (10 * MB + 1, 999)),         # one byte more: bigger chunks, never 1001
-    (64_000 * MB, (64 * MB, 1000)),
-    (1001 * 64 * MB - 1, (64 * MB, 1000)),         # the largest file TikTok's rules allow
-])
+@pytest.mark.parametrize(
+    "size, expected",
+    [
+        (1, (1, 1)),
+        (int(4.9 * MB), (int(4.9 * MB), 1)),  # under 5 MB: whole, chunk_size = video_size
+        (5 * MB - 1, (5 * MB - 1, 1)),
+        (5 * MB, (5 * MB, 1)),  # exactly 5 MB
+        (10 * MB, (10 * MB, 1)),
+        (15 * MB, (10 * MB, 1)),  # one 10 MB chunk holding the remainder too
+        (50_000_123, (10 * MB, 4)),
+        (64 * MB, (10 * MB, 6)),
+        (64 * MB + 12345, (10 * MB, 6)),  # over 64 MB: several chunks, the last takes the rest
+        (10_000 * MB, (10 * MB, 1000)),  # the 1000-chunk edge at the default size
+        (10_000 * MB + 1, (10 * MB + 1, 999)),  # one byte more: bigger chunks, never 1001
+        (64_000 * MB, (64 * MB, 1000)),
+        (1001 * 64 * MB - 1, (64 * MB, 1000)),  # the largest file TikTok's rules allow
+    ],
+)
 def test_chunk_plans_at_the_edges(size, expected):
     chunk, count = chunk_plan(size)
     assert (chunk, count) == expected
@@ -41,30 +44,33 @@ def test_chunk_plans_at_the_edges(size, expected):
     assert size <= MAX_CHUNK or count >= 2
 
 
-@pytest.mark.parametrize("size, chunk, expected", [
-    (64 * MB + 1, 64 * MB, (32 * MB, 2)),          # a 64 MB chunk would leave one piece over 64 MB
-    (128 * MB + 12345, 64 * MB, (64 * MB, 2)),     # 64 MB, then 64 MB + the remainder (under 128 MB)
-    (40 * MB, 1, (5 * MB, 8)),                     # too small a wish is raised to 5 MB
-    (200 * MB, 500 * MB, (64 * MB, 3)),            # too big a wish is cut to 64 MB
-])
+@pytest.mark.parametrize(
+    "size, chunk, expected",
+    [
+        (64 * MB + 1, 64 * MB, (32 * MB, 2)),  # a 64 MB chunk would leave one piece over 64 MB
+        (128 * MB + 12345, 64 * MB, (64 * MB, 2)),  # 64 MB, then 64 MB + the remainder (under 128 MB)
+        (40 * MB, 1, (5 * MB, 8)),  # too small a wish is raised to 5 MB
+        (200 * MB, 500 * MB, (64 * MB, 3)),  # too big a wish is cut to 64 MB
+    ],
+)
 def test_chunk_plans_with_a_chosen_chunk_size(size, chunk, expected):
     assert chunk_plan(size, chunk) == expected
     assert chunk_problem(size, *expected) is None
 
 
-@pytest.mark.parametrize("size", [0, -1, 1001 * 64 * MB, 5 * 1024 ** 4])
+@pytest.mark.parametrize("size", [0, -1, 1001 * 64 * MB, 5 * 1024**4])
 def test_what_cannot_be_planned_is_refused(size):
     with pytest.raises(ValueError):
         chunk_plan(size)
 
 
-@pytest.mark.parametrize("size", [int(4.9 * MB), 5 * MB, 64 * MB + 12345, 10_000 * MB, 10_000 * MB + 1,
-                                  1001 * 64 * MB - 1])
+@pytest.mark.parametrize(
+    "size", [int(4.9 * MB), 5 * MB, 64 * MB + 12345, 10_000 * MB, 10_000 * MB + 1, 1001 * 64 * MB - 1]
+)
 def test_the_platform_accepts_each_plan_at_init(sandbox, config, size):
     """Only init is asked: no bytes are sent."""
     account = connect(sandbox, config)
-    data = init_post(TikTok.from_settings(config), account["access_token"], inbox=True, post_info=None,
-                     size=size)
+    data = init_post(TikTok.from_settings(config), account["access_token"], inbox=True, post_info=None, size=size)
     assert data["publish_id"] and data["upload_url"].startswith(sandbox.url + "/upload/")
     assert (data["chunk_size"], data["total_chunk_count"]) == chunk_plan(size)
 
@@ -76,9 +82,15 @@ def test_a_file_goes_up_streamed_in_ordered_chunks(sandbox, config, tmp_path):
     size = path.stat().st_size
     client = TikTok.from_settings(config)
     # init as TikTok's guide allows with 5 MB chunks: two chunks, the second holding the remainder.
-    body = client._call("POST", "/v2/post/publish/inbox/video/init/", "init", headers={
-        "Authorization": f"Bearer {account['access_token']}"}, json={"source_info": {
-            "source": "FILE_UPLOAD", "video_size": size, "chunk_size": 5 * MB, "total_chunk_count": 2}})
+    body = client._call(
+        "POST",
+        "/v2/post/publish/inbox/video/init/",
+        "init",
+        headers={"Authorization": f"Bearer {account['access_token']}"},
+        json={
+            "source_info": {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": 5 * MB, "total_chunk_count": 2}
+        },
+    )
     # The upload runs in a process of its own, so the peak counts the client alone (not this process's sandbox).
     script = textwrap.dedent(f"""
         import json, tracemalloc

@@ -1,25 +1,33 @@
 """`greenlight post`, `greenlight posts` and queue_video(): queue for one account, then see how each post went."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from publishing_support import video
 
 from callback.cli import cli
 from callback.data.accounts import AccountError
 from callback.data.queue import PostQueue
 from callback.data.tokens import TokenStore
 from callback.publishing import queue_video
+from publishing_support import video
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTING_PAGE = "https://callback.clipwise.example/post"  # urls.service in the repository's facts, plus /post
 
 
 def account(open_id: str, name: str, scope=("user.info.basic", "video.publish", "video.upload")) -> dict:
-    return {"open_id": open_id, "display_name": name, "access_token": f"act.{open_id}", "refresh_token": "rft.x",
-            "expires_at": 0, "refresh_expires_at": 0, "scope": list(scope)}
+    return {
+        "open_id": open_id,
+        "display_name": name,
+        "access_token": f"act.{open_id}",
+        "refresh_token": "rft.x",
+        "expires_at": 0,
+        "refresh_expires_at": 0,
+        "scope": list(scope),
+    }
 
 
 @pytest.fixture
@@ -39,16 +47,21 @@ def test_post_queues_a_file_and_says_where_to_approve_it(data, tmp_path):
     result = invoke("post", str(clip), "--title", "My first clip #fyp", "--data-dir", data_dir)
     assert result.exit_code == 0, result.output
     (item,) = queue.all()
-    assert (item["title"], item["open_id"], item["duration"], item["inbox"]) == ("My first clip #fyp", "-000anna",
-                                                                                7.0, False)
+    assert (item["title"], item["open_id"], item["duration"], item["inbox"]) == (
+        "My first clip #fyp",
+        "-000anna",
+        7.0,
+        False,
+    )
     assert item["id"] in result.output and POSTING_PAGE in result.output and "7 s" in result.output
 
 
 def test_post_to_the_inbox_of_a_named_account(data, tmp_path):
     data_dir, store, queue = data
     store.put(account("-000bo", "Bo"))
-    result = invoke("post", str(video(tmp_path)), "--title", "draft", "--account", "Bo", "--inbox",
-                    "--data-dir", data_dir)
+    result = invoke(
+        "post", str(video(tmp_path)), "--title", "draft", "--account", "Bo", "--inbox", "--data-dir", data_dir
+    )
     assert result.exit_code == 0, result.output
     assert queue.all()[0]["open_id"] == "-000bo" and queue.all()[0]["inbox"] is True
     ambiguous = invoke("post", str(video(tmp_path)), "--title", "x", "--data-dir", data_dir)
@@ -62,9 +75,10 @@ def test_post_an_https_url(data):
     assert queue.all()[0]["source"] == "PULL_FROM_URL"
 
 
-@pytest.mark.parametrize("target, words", [("http://media.example/v.mp4", "https://"),
-                                           ("/no/such/video.mp4", "no video file"),
-                                           ("EMPTY", "empty")])
+@pytest.mark.parametrize(
+    "target, words",
+    [("http://media.example/v.mp4", "https://"), ("/no/such/video.mp4", "no video file"), ("EMPTY", "empty")],
+)
 def test_post_refuses_what_cannot_be_posted(data, tmp_path, target, words):
     data_dir, _, queue = data
     if target == "EMPTY":

@@ -1,28 +1,55 @@
 """Every refusal TikTok documents ends the item failed, with TikTok's code and plain words saying what to do."""
+
 from __future__ import annotations
 
 import os
 import time
 
 import pytest
-from publishing_support import PRIVATE, config, connect, control, publishes, stores, video  # noqa: F401
 
 from callback.platform.posting import UNAUDITED_NOTE, explain
 from callback.platform.posting_errors import WORDS
 from callback.service import publisher
+from publishing_support import PRIVATE, config, connect, control, publishes, stores, video  # noqa: F401
 
-DOCUMENTED = ("unaudited_client_can_only_post_to_private_accounts", "spam_risk_too_many_posts",
-              "spam_risk_user_banned_from_posting", "privacy_level_option_mismatch", "duration_check_failed",
-              "file_format_check_failed", "frame_rate_check_failed", "picture_size_check_failed",
-              "url_ownership_unverified", "upload_url_expired", "rate_limit_exceeded", "reached_active_user_cap",
-              "scope_not_authorized", "access_token_invalid", "video_pull_failed", "publish_cancelled",
-              "auth_removed", "spam_risk_text", "spam_risk", "internal", "invalid_params", "too_large", "too_long")
+DOCUMENTED = (
+    "unaudited_client_can_only_post_to_private_accounts",
+    "spam_risk_too_many_posts",
+    "spam_risk_user_banned_from_posting",
+    "privacy_level_option_mismatch",
+    "duration_check_failed",
+    "file_format_check_failed",
+    "frame_rate_check_failed",
+    "picture_size_check_failed",
+    "url_ownership_unverified",
+    "upload_url_expired",
+    "rate_limit_exceeded",
+    "reached_active_user_cap",
+    "scope_not_authorized",
+    "access_token_invalid",
+    "video_pull_failed",
+    "publish_cancelled",
+    "auth_removed",
+    "spam_risk_text",
+    "spam_risk",
+    "internal",
+    "invalid_params",
+    "too_large",
+    "too_long",
+)
 
 
 def run(config: dict, item_id: str, settings: dict | None = None) -> dict:
     store, queue = stores(config)
-    return publisher.publish(item_id, PRIVATE if settings is None else settings, queue=queue, store=store,
-                             config=config, poll_every=0.01, max_wait=5)
+    return publisher.publish(
+        item_id,
+        PRIVATE if settings is None else settings,
+        queue=queue,
+        store=store,
+        config=config,
+        poll_every=0.01,
+        max_wait=5,
+    )
 
 
 def failed_with(done: dict, code: str) -> None:
@@ -62,8 +89,9 @@ def test_a_creator_who_cannot_post_now(sandbox, config, tmp_path):
 
 def test_an_audience_the_creator_is_not_offered(sandbox, config, tmp_path):
     _, item = queued(sandbox, config, tmp_path)
-    failed_with(run(config, item["id"], {**PRIVATE, "privacy_level": "PUBLIC_TO_EVERYONE"}),
-                "privacy_level_option_mismatch")
+    failed_with(
+        run(config, item["id"], {**PRIVATE, "privacy_level": "PUBLIC_TO_EVERYONE"}), "privacy_level_option_mismatch"
+    )
 
 
 @pytest.mark.parametrize("reason", ["duration_check_failed", "frame_rate_check_failed", "internal"])

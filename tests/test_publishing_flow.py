@@ -1,14 +1,15 @@
 """The publisher against the sandbox: direct posts, inbox drafts, pulled URLs, refusals before upload, bounds."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
-from publishing_support import MB, PRIVATE, config, connect, control, publishes, stores, video  # noqa: F401
 
 from callback.platform.posting import explain
 from callback.service import publisher
 from callback.service.post_rules import Refusal, post_info
+from publishing_support import MB, PRIVATE, config, connect, control, publishes, stores, video  # noqa: F401
 
 FAST = {"poll_every": 0.01, "max_wait": 5.0}
 URL = "https://media.example/videos/clip.mp4"
@@ -16,8 +17,14 @@ URL = "https://media.example/videos/clip.mp4"
 
 def post(item_id: str, config: dict, settings: dict | None = None, **bounds) -> dict:
     store, queue = stores(config)
-    return publisher.publish(item_id, dict(PRIVATE if settings is None else settings), queue=queue, store=store,
-                             config=config, **{**FAST, **bounds})
+    return publisher.publish(
+        item_id,
+        dict(PRIVATE if settings is None else settings),
+        queue=queue,
+        store=store,
+        config=config,
+        **{**FAST, **bounds},
+    )
 
 
 def test_a_direct_post_goes_up_and_ends_published_with_its_video_deleted(sandbox, config, tmp_path):
@@ -100,8 +107,9 @@ def test_a_publish_that_never_completes_is_bounded(sandbox, config, tmp_path):
 
 
 def test_the_bound_is_worded_in_minutes():
-    assert publisher.timeout_message(600) == ("TikTok did not finish processing within 10 minutes; check the app "
-                                              "on TikTok.")
+    assert publisher.timeout_message(600) == (
+        "TikTok did not finish processing within 10 minutes; check the app on TikTok."
+    )
 
 
 def test_a_second_press_posts_nothing_twice(sandbox, config, tmp_path):

@@ -1,16 +1,33 @@
 """The publishing queue: items and their videos, kept privately, changed atomically, never named by a path."""
+
 from __future__ import annotations
 
 import threading
 import tracemalloc
 
 import pytest
-from publishing_support import MB, video
 
 from callback.data.queue import MAX_TITLE, PostQueue
+from publishing_support import MB, video
 
-FIELDS = {"id", "open_id", "title", "source", "url", "size", "duration", "inbox", "queued_at", "status",
-          "publish_id", "post_id", "fail_reason", "message", "settings", "updated_at"}
+FIELDS = {
+    "id",
+    "open_id",
+    "title",
+    "source",
+    "url",
+    "size",
+    "duration",
+    "inbox",
+    "queued_at",
+    "status",
+    "publish_id",
+    "post_id",
+    "fail_reason",
+    "message",
+    "settings",
+    "updated_at",
+}
 
 
 @pytest.fixture
@@ -36,10 +53,18 @@ def test_a_url_is_queued_without_a_file(queue):
     assert queue.media(item["id"]) is None
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"url": "https://a.example/v.mp4", "path": "x"},
-                                    {"url": "http://media.example/v.mp4"}, {"url": "ftp://x/v"},
-                                    {"url": "https://"}, {"url": "https://a.example/v.mp4", "title": "x" * 2201},
-                                    {"url": "https://a.example/v.mp4", "open_id": ""}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"url": "https://a.example/v.mp4", "path": "x"},
+        {"url": "http://media.example/v.mp4"},
+        {"url": "ftp://x/v"},
+        {"url": "https://"},
+        {"url": "https://a.example/v.mp4", "title": "x" * 2201},
+        {"url": "https://a.example/v.mp4", "open_id": ""},
+    ],
+)
 def test_what_is_not_one_video_for_one_account_is_refused(queue, kwargs):
     args = {"open_id": "-000a", "title": "t", **kwargs}
     with pytest.raises(ValueError):

@@ -1,4 +1,5 @@
 """Queued videos are deleted on the schedule the privacy policy prints, and erasure leaves nothing queued."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from publishing_support import video
 
 from callback.cli import cli
 from callback.data.erasure import erase_user
@@ -19,6 +19,7 @@ from callback.data.tokens import TokenStore
 from callback.facts import FactsError, load_facts
 from callback.sandbox.webhooks import signature, webhook_body
 from callback.site.render import render_page
+from publishing_support import video
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = 1_900_000_000.0
@@ -54,8 +55,9 @@ def test_the_policy_and_the_purge_read_the_same_hours(stores, facts_file, tmp_pa
     queue.update(failed["id"], status="failed", fail_reason="internal", updated_at=NOW - hours * HOUR)
     busy = queue.add(open_id="-000a", title="uploading", path=clip, now=NOW - 2 * hours * HOUR)
     queue.update(busy["id"], status="uploading")
-    url = queue.add(open_id="-000a", title="never approved", url="https://media.example/v.mp4",
-                    now=NOW - 2 * hours * HOUR)
+    url = queue.add(
+        open_id="-000a", title="never approved", url="https://media.example/v.mp4", now=NOW - 2 * hours * HOUR
+    )
     posted = queue.add(open_id="-000a", title="posted", path=clip, now=NOW - 40 * DAY)
     queue.update(posted["id"], status="published", updated_at=NOW - (days * DAY + 1))
     queue.drop_media(posted["id"])
@@ -106,8 +108,10 @@ def test_greenlight_purge_says_what_went(app_config, stores, tmp_path):
 def test_erasure_removes_the_accounts_queue_items_and_videos(stores, tmp_path):
     store, recs, queue = stores
     clip = video(tmp_path)
-    mine = [queue.add(open_id="-000gone", title="secret plans", path=clip),
-            queue.add(open_id="-000gone", title="by url", url="https://media.example/v.mp4")]
+    mine = [
+        queue.add(open_id="-000gone", title="secret plans", path=clip),
+        queue.add(open_id="-000gone", title="by url", url="https://media.example/v.mp4"),
+    ]
     other = queue.add(open_id="-000stays", title="someone else", path=clip)
     out = erase_user("-000gone", store=store, recs=recs, source="tiktok")
     assert out["queued"] == 2 and queue.for_account("-000gone") == []
@@ -120,12 +124,18 @@ def test_erasure_removes_the_accounts_queue_items_and_videos(stores, tmp_path):
 def test_a_removal_webhook_erases_the_queue_too(client, app_config, app, tmp_path):
     queue = app.extensions["greenlight"]["queue"]
     item = queue.add(open_id="-000removed", title="to go", path=video(tmp_path))
-    body = webhook_body(app_config["TIKTOK_CLIENT_KEY"], "authorization.removed", "-000removed", {"reason": 1},
-                        1_700_000_000)
+    body = webhook_body(
+        app_config["TIKTOK_CLIENT_KEY"], "authorization.removed", "-000removed", {"reason": 1}, 1_700_000_000
+    )
     ts = int(time.time())
-    r = client.post("/webhooks/tiktok", data=body, headers={
-        "Content-Type": "application/json", "TikTok-Signature": signature(app_config["TIKTOK_CLIENT_SECRET"], ts,
-                                                                          body)})
+    r = client.post(
+        "/webhooks/tiktok",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "TikTok-Signature": signature(app_config["TIKTOK_CLIENT_SECRET"], ts, body),
+        },
+    )
     assert r.status_code == 200
     assert queue.get(item["id"]) is None and not list(queue.dir.glob("*.media"))
 

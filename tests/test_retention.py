@@ -1,4 +1,5 @@
 """Retention: the purge applies the facts' numbers (with a fake clock), and the policy prints the same numbers."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from callback.cli import cli
-from callback.facts import load_facts
 from callback.data.records import Records
 from callback.data.retention import plan, purge
 from callback.data.tokens import TokenStore
+from callback.facts import load_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400
@@ -22,8 +23,11 @@ NOW = 1_900_000_000.0
 
 def snapshot(data_dir) -> dict:
     root = Path(data_dir)
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -33,8 +37,15 @@ def stores(app_config, sandbox):
 
     def account(open_id, **times):
         tokens = sandbox.state.issue_tokens(sandbox.client.key, open_id, ("user.info.basic",))
-        store.put({"open_id": open_id, "display_name": open_id.title(), "access_token": tokens["access_token"],
-                   "refresh_token": tokens["refresh_token"], **times})
+        store.put(
+            {
+                "open_id": open_id,
+                "display_name": open_id.title(),
+                "access_token": tokens["access_token"],
+                "refresh_token": tokens["refresh_token"],
+                **times,
+            }
+        )
 
     account("used-91-days-ago", last_used_at=NOW - 91 * DAY, refreshed_at=NOW - 1 * DAY, connected_at=NOW - 300 * DAY)
     account("used-89-days-ago", last_used_at=NOW - 89 * DAY, connected_at=NOW - 300 * DAY)
@@ -46,13 +57,25 @@ def stores(app_config, sandbox):
     account("refreshed-only-legacy", refreshed_at=NOW - 100 * DAY)
     store.put({"open_id": "no-dates-at-all", "access_token": "act.x", "refresh_token": "rft.x"})
     for age, done in ((31, True), (45, False), (29, True), (1, True)):
-        recs.events.add({"id": f"event-{age}", "at": NOW - age * DAY, "event": "post.publish.complete",
-                         "user": "someone", "content": {"publish_id": f"p{age}"}, "done": done})
+        recs.events.add(
+            {
+                "id": f"event-{age}",
+                "at": NOW - age * DAY,
+                "event": "post.publish.complete",
+                "user": "someone",
+                "content": {"publish_id": f"p{age}"},
+                "done": done,
+            }
+        )
     recs.events.mark_done("event-45")
     ages = {}
     for age, status in ((366, "completed"), (364, "completed"), (400, "rejected"), (400, "received")):
-        req = recs.deletions.add(now=NOW - age * DAY - 60, source="form", status=status,
-                                 **({"closed_at": NOW - age * DAY} if status != "received" else {}))
+        req = recs.deletions.add(
+            now=NOW - age * DAY - 60,
+            source="form",
+            status=status,
+            **({"closed_at": NOW - age * DAY} if status != "received" else {}),
+        )
         ages[(age, status)] = req["code"]
     return store, recs, ages
 
@@ -63,9 +86,13 @@ def test_dry_run_lists_what_goes_and_changes_nothing(app_config, stores, sandbox
     before = snapshot(app_config["DATA_DIR"])
     p = purge(facts, store, recs, now=NOW, dry_run=True, revoke=lambda acc: pytest.fail("revoked in a dry run"))
     # A refresh is not a use: an account the app never used goes 90 days after connecting.
-    assert sorted(a["open_id"] for a in p.accounts) == ["connected-95-days-ago", "never-used-but-refreshed",
-                                                        "refreshed-100-days-ago", "refreshed-only-legacy",
-                                                        "used-91-days-ago"]
+    assert sorted(a["open_id"] for a in p.accounts) == [
+        "connected-95-days-ago",
+        "never-used-but-refreshed",
+        "refreshed-100-days-ago",
+        "refreshed-only-legacy",
+        "used-91-days-ago",
+    ]
     assert p.receipts == 2 and sorted(p.requests) == sorted([ages[(366, "completed")], ages[(400, "rejected")]])
     assert p.notes == ["account no-dates-at-all has no usage dates; kept"]
     assert snapshot(app_config["DATA_DIR"]) == before and sandbox.calls("revoke") == 0
@@ -74,18 +101,30 @@ def test_dry_run_lists_what_goes_and_changes_nothing(app_config, stores, sandbox
 def test_purge_applies_every_retention_fact(app_config, stores, sandbox):
     store, recs, ages = stores
     facts = load_facts(ROOT / "mkdocs.yml")
-    assert (facts.retention.tokens_unused_days, facts.retention.records_days,
-            facts.retention.deletion_receipts_days) == (90, 30, 365)
+    assert (
+        facts.retention.tokens_unused_days,
+        facts.retention.records_days,
+        facts.retention.deletion_receipts_days,
+    ) == (90, 30, 365)
     from callback.platform.tiktok import revoker
 
-    settings = {"TIKTOK_CLIENT_KEY": sandbox.client.key, "TIKTOK_CLIENT_SECRET": sandbox.client.secret,
-                "TIKTOK_AUTH_BASE": sandbox.url, "TIKTOK_API_BASE": sandbox.url, "HTTP_TIMEOUT": 2,
-                "HTTP_RETRIES": 1, "HTTP_BACKOFF": 0.01}
+    settings = {
+        "TIKTOK_CLIENT_KEY": sandbox.client.key,
+        "TIKTOK_CLIENT_SECRET": sandbox.client.secret,
+        "TIKTOK_AUTH_BASE": sandbox.url,
+        "TIKTOK_API_BASE": sandbox.url,
+        "HTTP_TIMEOUT": 2,
+        "HTTP_RETRIES": 1,
+        "HTTP_BACKOFF": 0.01,
+    }
     purge(facts, store, recs, now=NOW, revoke=revoker(settings))
 
-    assert sorted(a["open_id"] for a in store.list()) == ["connected-10-days-ago",
-                                                          "connected-long-ago-refreshed-often",
-                                                          "no-dates-at-all", "used-89-days-ago"]
+    assert sorted(a["open_id"] for a in store.list()) == [
+        "connected-10-days-ago",
+        "connected-long-ago-refreshed-often",
+        "no-dates-at-all",
+        "used-89-days-ago",
+    ]
     assert sandbox.calls("revoke") == 5  # revoked at TikTok before being deleted here
     for gone in ("used-91-days-ago", "refreshed-100-days-ago", "connected-95-days-ago", "never-used-but-refreshed"):
         assert sandbox.state.authorized(gone) == []
@@ -94,15 +133,20 @@ def test_purge_applies_every_retention_fact(app_config, stores, sandbox):
     assert [r["id"] for r in recs.events.receipts()] == ["event-29", "event-1"]
     assert "event-45" not in Path(app_config["DATA_DIR"], "webhooks.jsonl").read_text()  # its done line too
     assert sorted(r["code"] for r in recs.deletions.all()) == sorted(
-        [ages[(364, "completed")], ages[(400, "received")]])  # a waiting request is never purged
+        [ages[(364, "completed")], ages[(400, "received")]]
+    )  # a waiting request is never purged
 
 
 def test_cutoffs_are_strict_and_follow_the_clock(app_config, stores):
     store, recs, _ = stores
     facts = load_facts(ROOT / "mkdocs.yml")
     earlier = plan(facts, store, recs, NOW - 2 * DAY)
-    assert sorted(a["open_id"] for a in earlier.accounts) == ["connected-95-days-ago", "never-used-but-refreshed",
-                                                              "refreshed-100-days-ago", "refreshed-only-legacy"]
+    assert sorted(a["open_id"] for a in earlier.accounts) == [
+        "connected-95-days-ago",
+        "never-used-but-refreshed",
+        "refreshed-100-days-ago",
+        "refreshed-only-legacy",
+    ]
     later = plan(facts, store, recs, NOW + 2 * DAY)
     assert "used-89-days-ago" in [a["open_id"] for a in later.accounts]
     assert plan(facts, store, recs, NOW - 2 * DAY).receipts == 1  # only the 45-day-old one
@@ -153,14 +197,32 @@ def test_purge_command(app_config, sandbox):
     store, recs = TokenStore(app_config["DATA_DIR"]), Records(app_config["DATA_DIR"])
     tokens = sandbox.state.issue_tokens(sandbox.client.key, "-000idle", ("user.info.basic",))
     now = time.time()
-    store.put({"open_id": "-000idle", "display_name": "Idle Ida", "access_token": tokens["access_token"],
-               "refresh_token": tokens["refresh_token"], "last_used_at": now - 100 * DAY})
-    store.put({"open_id": "-000busy", "display_name": "Busy Bo", "access_token": "act.b", "refresh_token": "rft.b",
-               "last_used_at": now - DAY})
+    store.put(
+        {
+            "open_id": "-000idle",
+            "display_name": "Idle Ida",
+            "access_token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "last_used_at": now - 100 * DAY,
+        }
+    )
+    store.put(
+        {
+            "open_id": "-000busy",
+            "display_name": "Busy Bo",
+            "access_token": "act.b",
+            "refresh_token": "rft.b",
+            "last_used_at": now - DAY,
+        }
+    )
     recs.events.add({"id": "old", "at": now - 40 * DAY, "event": "x", "user": "-000idle", "done": True})
-    env = {"GREENLIGHT_DATA_DIR": app_config["DATA_DIR"], "TIKTOK_CLIENT_KEY": sandbox.client.key,
-           "TIKTOK_CLIENT_SECRET": sandbox.client.secret, "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
-           "GREENLIGHT_HTTP_BACKOFF": "0.01"}
+    env = {
+        "GREENLIGHT_DATA_DIR": app_config["DATA_DIR"],
+        "TIKTOK_CLIENT_KEY": sandbox.client.key,
+        "TIKTOK_CLIENT_SECRET": sandbox.client.secret,
+        "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
+        "GREENLIGHT_HTTP_BACKOFF": "0.01",
+    }
     before = snapshot(app_config["DATA_DIR"])
     dry = CliRunner().invoke(cli, ["purge", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
@@ -192,8 +254,14 @@ def test_the_service_purges_daily_by_itself(sandbox_config, sandbox):
     app = create_app({**sandbox_config, "PURGE_INTERVAL_HOURS": 24})
     store = app.extensions["greenlight"]["store"]
     tokens = sandbox.state.issue_tokens(sandbox.client.key, "-000idle", ("user.info.basic",))
-    store.put({"open_id": "-000idle", "access_token": tokens["access_token"], "refresh_token": "rft.i",
-               "last_used_at": time.time() - 100 * DAY})
+    store.put(
+        {
+            "open_id": "-000idle",
+            "access_token": tokens["access_token"],
+            "refresh_token": "rft.i",
+            "last_used_at": time.time() - 100 * DAY,
+        }
+    )
     store.put({"open_id": "-000busy", "access_token": "act.b", "refresh_token": "rft.b", "last_used_at": time.time()})
     stamp = Path(sandbox_config["DATA_DIR"], "purge.stamp")
     assert app.test_client().get("/healthz").status_code == 200
@@ -214,8 +282,17 @@ def test_no_background_purge_in_tests_and_the_demo(app):
     assert not Path(app.config["DATA_DIR"], "purge.stamp").exists()
 
 
-@pytest.mark.parametrize("setting,testing,expected", [(None, True, False), ("", True, False), (None, False, True),
-                                                      ("", False, True), ("0", False, False), (6, True, True)])
+@pytest.mark.parametrize(
+    "setting,testing,expected",
+    [
+        (None, True, False),
+        ("", True, False),
+        (None, False, True),
+        ("", False, True),
+        ("0", False, False),
+        (6, True, True),
+    ],
+)
 def test_background_purge_setting(app_config, setting, testing, expected):
     from callback import create_app
 

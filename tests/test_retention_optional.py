@@ -1,4 +1,5 @@
 """The purge obeys the optional retention facts: until_revoked, until_deleted, content_days, no receipts."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,19 +19,37 @@ NOW = 1_900_000_000.0
 def stores(app_config):
     """An account unused for years, receipts of every age and kind, and a receipt closed a minute ago."""
     store, recs = TokenStore(app_config["DATA_DIR"]), Records(app_config["DATA_DIR"])
-    store.put({"open_id": "unused-for-years", "access_token": "act.old", "refresh_token": "rft.old",
-               "connected_at": NOW - 1000 * DAY, "last_used_at": NOW - 900 * DAY})
-    for name, age in (("post.publish.complete", 20), ("post.publish.failed", 5), ("authorization.removed", 20),
-                      ("some.other.event", 900)):
-        recs.events.add({"id": f"{name}-{age}", "at": NOW - age * DAY, "event": name, "user": "someone",
-                         "content": {"publish_id": f"p{age}"}, "done": True})
+    store.put(
+        {
+            "open_id": "unused-for-years",
+            "access_token": "act.old",
+            "refresh_token": "rft.old",
+            "connected_at": NOW - 1000 * DAY,
+            "last_used_at": NOW - 900 * DAY,
+        }
+    )
+    for name, age in (
+        ("post.publish.complete", 20),
+        ("post.publish.failed", 5),
+        ("authorization.removed", 20),
+        ("some.other.event", 900),
+    ):
+        recs.events.add(
+            {
+                "id": f"{name}-{age}",
+                "at": NOW - age * DAY,
+                "event": name,
+                "user": "someone",
+                "content": {"publish_id": f"p{age}"},
+                "done": True,
+            }
+        )
     recs.deletions.add(now=NOW - 120, source="tiktok", status="completed", closed_at=NOW - 60, subject="ab" * 32)
     return store, recs
 
 
 def facts_with(facts_file, **retention):
-    base = {"tokens_unused_days": 90, "records_days": 30, "deletion_response_hours": 72,
-            "deletion_receipts_days": 365}
+    base = {"tokens_unused_days": 90, "records_days": 30, "deletion_response_hours": 72, "deletion_receipts_days": 365}
     return load_facts(facts_file(retention={**base, **retention}))
 
 
@@ -54,7 +73,10 @@ def test_content_days_apply_to_publishing_records_only(facts_file, stores):
     assert plan(facts, store, recs, NOW).receipts == 1
     purge(facts, store, recs, now=NOW)
     assert sorted(r["id"] for r in recs.events.receipts()) == [
-        "authorization.removed-20", "post.publish.failed-5", "some.other.event-900"]
+        "authorization.removed-20",
+        "post.publish.failed-5",
+        "some.other.event-900",
+    ]
 
 
 def test_content_days_follow_records_days_unless_given(facts_file, stores):
@@ -74,10 +96,17 @@ def test_no_receipts_kept_means_the_next_purge_removes_them(facts_file, stores):
 
 
 def test_the_purge_command_says_what_it_keeps(facts_file, app_config):
-    facts = facts_file(retention={"tokens_unused_days": "until_revoked", "records_days": "until_deleted",
-                                  "deletion_response_hours": 72, "deletion_receipts_days": 0})
-    result = CliRunner().invoke(cli, ["--facts", str(facts), "purge", "--dry-run", "--data-dir",
-                                      app_config["DATA_DIR"]])
+    facts = facts_file(
+        retention={
+            "tokens_unused_days": "until_revoked",
+            "records_days": "until_deleted",
+            "deletion_response_hours": 72,
+            "deletion_receipts_days": 0,
+        }
+    )
+    result = CliRunner().invoke(
+        cli, ["--facts", str(facts), "purge", "--dry-run", "--data-dir", app_config["DATA_DIR"]]
+    )
     assert result.exit_code == 0, result.output
     assert "tokens are kept until revoked" in result.output
     assert "none goes by age (records_days: until_deleted)" in result.output

@@ -1,4 +1,5 @@
 """`greenlight review-kit`: the portal's questions answered from the facts."""
+
 from __future__ import annotations
 
 from click.testing import CliRunner
@@ -19,20 +20,31 @@ def kit(tmp_path, facts=ROOT / "mkdocs.yml", *args):
 
 def test_urls_to_paste_come_from_the_facts(tmp_path):
     text = kit(tmp_path)
-    for field, url in [("Website URL", "https://clipwise.example/"),
-                       ("Terms of Service URL", "https://clipwise.example/terms/"),
-                       ("Privacy Policy URL", "https://clipwise.example/privacy/"),
-                       ("Redirect URI", "https://callback.clipwise.example/callback/tiktok"),
-                       ("Webhook callback URL", "https://callback.clipwise.example/webhooks/tiktok")]:
+    for field, url in [
+        ("Website URL", "https://clipwise.example/"),
+        ("Terms of Service URL", "https://clipwise.example/terms/"),
+        ("Privacy Policy URL", "https://clipwise.example/privacy/"),
+        ("Redirect URI", "https://callback.clipwise.example/callback/tiktok"),
+        ("Webhook callback URL", "https://callback.clipwise.example/webhooks/tiktok"),
+    ]:
         assert f"| {field} | `{url}` |" in text
-    assert "`https://clipwise.example/tiktokXk3mPq9LrT2vWz7aB4cD.txt` containing " \
-           "`tiktok-developers-site-verification=Xk3mPq9LrT2vWz7aB4cD`" in text
+    assert (
+        "`https://clipwise.example/tiktokXk3mPq9LrT2vWz7aB4cD.txt` containing "
+        "`tiktok-developers-site-verification=Xk3mPq9LrT2vWz7aB4cD`"
+    ) in text
 
 
 def test_every_scope_is_explained_with_where_the_user_sees_it(tmp_path):
     text = kit(tmp_path, STUDIO)
-    for scope in ["user.info.basic", "video.publish", "video.upload", "video.list", "instagram_basic",
-                  "pages_manage_posts", "https://www.googleapis.com/auth/youtube.upload"]:
+    for scope in [
+        "user.info.basic",
+        "video.publish",
+        "video.upload",
+        "video.list",
+        "instagram_basic",
+        "pages_manage_posts",
+        "https://www.googleapis.com/auth/youtube.upload",
+    ]:
         row = next(line for line in text.splitlines() if f"`{scope}`" in line)
         assert row.count("|") == 5 and row.split("|")[3].strip() and row.split("|")[4].strip(), row
     assert "List your recent public videos" in text  # the operator's own reason from the facts
@@ -51,10 +63,20 @@ def test_products_follow_the_enabled_platforms(tmp_path):
 
 def test_demo_video_checklist_covers_the_direct_post_audit_in_order(tmp_path):
     text = kit(tmp_path).split("## Demo video checklist")[1]
-    points = ["Privacy Policy and Terms links", "consent page", "fresh creator_info", "privacy_level_options with "
-              "**no default**", "toggles are **off** by default, and greyed out", "**Your Brand**",
-              "Branded Content cannot be private", "\"By posting, you agree to TikTok's Music Usage Confirmation\"",
-              "Branded Content Policy", "preview", "processing status", "data-deletion page"]
+    points = [
+        "Privacy Policy and Terms links",
+        "consent page",
+        "fresh creator_info",
+        "privacy_level_options with **no default**",
+        "toggles are **off** by default, and greyed out",
+        "**Your Brand**",
+        "Branded Content cannot be private",
+        '"By posting, you agree to TikTok\'s Music Usage Confirmation"',
+        "Branded Content Policy",
+        "preview",
+        "processing status",
+        "data-deletion page",
+    ]
     positions = [text.index(p) for p in points]
     assert positions == sorted(positions)
 
@@ -77,8 +99,9 @@ def test_invalid_facts_are_refused_clearly(tmp_path, facts_file):
 
 
 def test_unwritable_output_is_a_clean_error(tmp_path):
-    result = CliRunner().invoke(cli, ["--facts", str(ROOT / "mkdocs.yml"), "review-kit",
-                                      "--output", str(tmp_path / "missing-dir" / "k.md")])
+    result = CliRunner().invoke(
+        cli, ["--facts", str(ROOT / "mkdocs.yml"), "review-kit", "--output", str(tmp_path / "missing-dir" / "k.md")]
+    )
     assert result.exit_code == 1 and "could not write" in result.output and "Traceback" not in result.output
 
 
@@ -95,8 +118,13 @@ def test_missing_icon_and_category_are_flagged(tmp_path, facts_file):
 
 def test_the_exact_wordings_reviewers_look_for_are_in_the_checklist(tmp_path):
     text = kit(tmp_path).split("## Demo video checklist")[1]
-    for words in ['"Promotional content"', '"Paid partnership"', '"Branded content visibility cannot be set to private."',
-                  "photo posts offer Comment only", "**5 creators can post in 24 hours**"]:
+    for words in [
+        '"Promotional content"',
+        '"Paid partnership"',
+        '"Branded content visibility cannot be set to private."',
+        "photo posts offer Comment only",
+        "**5 creators can post in 24 hours**",
+    ]:
         assert words in text, words
 
 

@@ -1,4 +1,5 @@
 """The sandbox platform keeps TikTok's contract, so the tests that rely on it mean something."""
+
 from __future__ import annotations
 
 import hashlib
@@ -34,9 +35,15 @@ def web(platform):
 
 
 def authorize_query(**changes) -> dict:
-    q = {"client_key": KEY, "scope": "user.info.basic,video.publish", "response_type": "code",
-         "redirect_uri": REDIRECT, "state": "st-1", "code_challenge": hashlib.sha256(VERIFIER.encode()).hexdigest(),
-         "code_challenge_method": "S256"}
+    q = {
+        "client_key": KEY,
+        "scope": "user.info.basic,video.publish",
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "state": "st-1",
+        "code_challenge": hashlib.sha256(VERIFIER.encode()).hexdigest(),
+        "code_challenge_method": "S256",
+    }
     q.update(changes)
     return {k: v for k, v in q.items() if v is not None}
 
@@ -52,8 +59,16 @@ def token(web, **fields):
 
 
 def exchange(web, code, **changes):
-    return token(web, **{"code": code, "grant_type": "authorization_code", "redirect_uri": REDIRECT,
-                         "code_verifier": VERIFIER, **changes})
+    return token(
+        web,
+        **{
+            "code": code,
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT,
+            "code_verifier": VERIFIER,
+            **changes,
+        },
+    )
 
 
 def assert_oauth_error(r, error, status=400):
@@ -82,12 +97,15 @@ def test_cancel_redirects_back_with_access_denied(web):
     assert q["error"] == "access_denied" and q["error_description"] and q["state"] == "st-1" and "code" not in q
 
 
-@pytest.mark.parametrize("changes, error", [
-    ({"response_type": "token"}, "unsupported_response_type"),
-    ({"scope": "user.info.basic,everything"}, "invalid_scope"),
-    ({"code_challenge": None}, "invalid_request"),
-    ({"code_challenge_method": "plain"}, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "changes, error",
+    [
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"scope": "user.info.basic,everything"}, "invalid_scope"),
+        ({"code_challenge": None}, "invalid_request"),
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+    ],
+)
 def test_bad_authorize_requests_go_back_with_an_error(web, changes, error):
     r = web.get("/v2/auth/authorize/?" + urlencode(authorize_query(**changes)))
     assert r.status_code == 302 and dict(parse_qsl(urlsplit(r.headers["Location"]).query))["error"] == error
@@ -102,8 +120,15 @@ def test_unknown_client_or_unregistered_redirect_uri_is_an_error_page(platform, 
 
 def test_code_exchange_success_shape(web):
     body = exchange(web, get_code(web)).get_json()
-    assert set(body) == {"open_id", "scope", "access_token", "expires_in", "refresh_token", "refresh_expires_in",
-                         "token_type"}
+    assert set(body) == {
+        "open_id",
+        "scope",
+        "access_token",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+        "token_type",
+    }
     assert body["token_type"] == "Bearer" and body["expires_in"] == 86400 and body["refresh_expires_in"] == 31536000
     assert body["access_token"].startswith("act.") and body["refresh_token"].startswith("rft.")
 
@@ -119,28 +144,43 @@ def test_codes_are_short_lived(platform, web):
     assert_oauth_error(exchange(web, get_code(web)), "invalid_grant")
 
 
-@pytest.mark.parametrize("changes, error", [
-    ({"code_verifier": "w" * 43}, "invalid_grant"),                       # does not match the challenge
-    ({"code_verifier": "short"}, "invalid_grant"),                        # not 43-128 chars
-    ({"code_verifier": None}, "invalid_request"),
-    ({"redirect_uri": REDIRECT + "/"}, "invalid_grant"),                  # must equal the authorize one
-])
+@pytest.mark.parametrize(
+    "changes, error",
+    [
+        ({"code_verifier": "w" * 43}, "invalid_grant"),  # does not match the challenge
+        ({"code_verifier": "short"}, "invalid_grant"),  # not 43-128 chars
+        ({"code_verifier": None}, "invalid_request"),
+        ({"redirect_uri": REDIRECT + "/"}, "invalid_grant"),  # must equal the authorize one
+    ],
+)
 def test_code_exchange_checks_pkce_and_redirect_uri(web, changes, error):
-    fields = {k: v for k, v in {"code": get_code(web), "grant_type": "authorization_code", "redirect_uri": REDIRECT,
-                                "code_verifier": VERIFIER, **changes}.items() if v is not None}
+    fields = {
+        k: v
+        for k, v in {
+            "code": get_code(web),
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT,
+            "code_verifier": VERIFIER,
+            **changes,
+        }.items()
+        if v is not None
+    }
     assert_oauth_error(token(web, **fields), error)
 
 
 def test_base64url_challenge_is_refused_by_a_hex_platform(web):
     from base64 import urlsafe_b64encode
+
     b64 = urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
     assert_oauth_error(exchange(web, get_code(web, code_challenge=b64)), "invalid_grant")
 
 
 def test_client_credentials_are_checked(web):
     code = get_code(web)
-    r = web.post("/v2/oauth/token/", data={"client_id": KEY, "client_secret": SECRET, "code": code,
-                                           "grant_type": "authorization_code"})
+    r = web.post(
+        "/v2/oauth/token/",
+        data={"client_id": KEY, "client_secret": SECRET, "code": code, "grant_type": "authorization_code"},
+    )
     assert_oauth_error(r, "invalid_request")
     assert "client_key" in r.get_json()["error_description"]
     r = web.post("/v2/oauth/token/", data={"client_key": KEY, "client_secret": "wrong", "code": code})
@@ -183,26 +223,39 @@ def test_user_info_and_its_errors(web):
 
 def test_creator_info_for_an_unaudited_app(platform, web):
     tokens = exchange(web, get_code(web)).get_json()
-    r = web.post("/v2/post/publish/creator_info/query/", json={},
-                 headers={"Authorization": "Bearer " + tokens["access_token"]})
+    r = web.post(
+        "/v2/post/publish/creator_info/query/", json={}, headers={"Authorization": "Bearer " + tokens["access_token"]}
+    )
     data = r.get_json()["data"]
     assert r.get_json()["error"]["code"] == "ok"
     assert data["privacy_level_options"] == ["SELF_ONLY"] and data["creator_nickname"] == "Sandbox Creator"
-    assert {"creator_avatar_url", "creator_username", "comment_disabled", "duet_disabled", "stitch_disabled",
-            "max_video_post_duration_sec"} <= set(data)
+    assert {
+        "creator_avatar_url",
+        "creator_username",
+        "comment_disabled",
+        "duet_disabled",
+        "stitch_disabled",
+        "max_video_post_duration_sec",
+    } <= set(data)
     platform.extensions["sandbox"].clients[KEY].audited = True
-    r = web.post("/v2/post/publish/creator_info/query/", json={},
-                 headers={"Authorization": "Bearer " + tokens["access_token"]})
+    r = web.post(
+        "/v2/post/publish/creator_info/query/", json={}, headers={"Authorization": "Bearer " + tokens["access_token"]}
+    )
     assert "PUBLIC_TO_EVERYONE" in r.get_json()["data"]["privacy_level_options"]
 
 
 def test_revoke_ends_the_authorization(web):
     tokens = exchange(web, get_code(web)).get_json()
-    r = web.post("/v2/oauth/revoke/", data={"client_key": KEY, "client_secret": SECRET,
-                                            "token": tokens["access_token"]})
+    r = web.post(
+        "/v2/oauth/revoke/", data={"client_key": KEY, "client_secret": SECRET, "token": tokens["access_token"]}
+    )
     assert r.status_code == 200 and r.get_json() == {}
-    assert web.get("/v2/user/info/?fields=open_id",
-                   headers={"Authorization": "Bearer " + tokens["access_token"]}).status_code == 401
+    assert (
+        web.get(
+            "/v2/user/info/?fields=open_id", headers={"Authorization": "Bearer " + tokens["access_token"]}
+        ).status_code
+        == 401
+    )
     assert_oauth_error(token(web, grant_type="refresh_token", refresh_token=tokens["refresh_token"]), "invalid_grant")
 
 
@@ -216,8 +269,9 @@ def test_faults_and_call_counts(platform, web):
     assert_oauth_error(exchange(web, "x"), "invalid_grant")  # faults used up
     assert web.get("/_sandbox/state").get_json()["calls"]["token"] == 3
     assert web.post("/_sandbox/faults", json={"endpoint": "token", "kind": "meteor"}).status_code == 400
-    assert web.post("/_sandbox/faults", json={"endpoint": "token", "kind": "server_error", "count": 2}).status_code \
-        == 200
+    assert (
+        web.post("/_sandbox/faults", json={"endpoint": "token", "kind": "server_error", "count": 2}).status_code == 200
+    )
     assert_oauth_error(exchange(web, "x"), "server_error", 500)
     web.post("/_sandbox/reset")
     assert web.get("/_sandbox/state").get_json()["calls"] == {}
@@ -230,6 +284,7 @@ def test_state_summary_never_shows_tokens(web):
 
 
 # -- webhooks --
+
 
 def test_signature_matches_tiktoks_recipe():
     body = b'{"event":"authorization.removed"}'
@@ -247,6 +302,7 @@ def receiver():
     def hook():
         got.append({"raw": request.get_data(), "sig": request.headers["TikTok-Signature"]})
         return ""
+
     with BackgroundServer(app) as server:
         yield server.url + "/hook", got
 
@@ -257,8 +313,13 @@ def test_send_webhook_builds_a_signed_body(receiver):
     assert r.status_code == 200
     (delivery,) = got
     body = json.loads(delivery["raw"])
-    assert body == {"client_key": KEY, "event": "post.publish.complete", "create_time": 1700000001,
-                    "user_openid": "-000u", "content": json.dumps({"publish_id": "p1"})}
+    assert body == {
+        "client_key": KEY,
+        "event": "post.publish.complete",
+        "create_time": 1700000001,
+        "user_openid": "-000u",
+        "content": json.dumps({"publish_id": "p1"}),
+    }
     assert delivery["sig"] == signature(SECRET, 1700000001, delivery["raw"])
 
 
@@ -277,15 +338,21 @@ def test_disconnect_revokes_and_sends_authorization_removed(platform, web, recei
 
 def test_webhook_endpoint_delivers_on_request(platform, web, receiver):
     url, got = receiver
-    r = web.post("/_sandbox/webhook", json={"url": url, "event": "video.publish.completed", "user_openid": "-000u",
-                                            "content": {"share_id": "s1"}})
+    r = web.post(
+        "/_sandbox/webhook",
+        json={"url": url, "event": "video.publish.completed", "user_openid": "-000u", "content": {"share_id": "s1"}},
+    )
     assert r.get_json()["status"] == 200 and json.loads(got[0]["raw"])["event"] == "video.publish.completed"
 
 
 @pytest.mark.slow
 def test_runs_as_its_own_process():
-    proc = subprocess.Popen([sys.executable, "-m", "callback.sandbox", "--port", "0", "--lifetimes", "rotating"],
-                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "callback.sandbox", "--port", "0", "--lifetimes", "rotating"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith("sandbox platform listening on http://127.0.0.1:")

@@ -1,4 +1,5 @@
 """The sandbox keeps TikTok's Content Posting contract: creator info, init rules, chunked uploads, status, webhooks."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,10 +30,18 @@ ALL_OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREAT
 @pytest.fixture
 def platform():
     # The first creator has a private account (an unaudited app may post only there), the second a public one.
-    return create_app({"CLIENT_KEY": KEY, "CLIENT_SECRET": SECRET, "VERIFIED_PREFIXES": (PREFIX,),
-                       "PUBLISH_WEBHOOKS": "sync",
-                       "USERS": (("Private Creator", "private.creator", {"private_account": True}),
-                                 ("Public Creator", "public.creator"))})
+    return create_app(
+        {
+            "CLIENT_KEY": KEY,
+            "CLIENT_SECRET": SECRET,
+            "VERIFIED_PREFIXES": (PREFIX,),
+            "PUBLISH_WEBHOOKS": "sync",
+            "USERS": (
+                ("Private Creator", "private.creator", {"private_account": True}),
+                ("Public Creator", "public.creator"),
+            ),
+        }
+    )
 
 
 @pytest.fixture
@@ -61,9 +70,18 @@ def error(r) -> tuple[int, str]:
 
 
 def info(privacy="SELF_ONLY", **changes) -> dict:
-    return {"title": "a #sandbox clip", "privacy_level": privacy, "disable_duet": False, "disable_comment": False,
-            "disable_stitch": False, "video_cover_timestamp_ms": 0, "brand_content_toggle": False,
-            "brand_organic_toggle": False, "is_aigc": False, **changes}
+    return {
+        "title": "a #sandbox clip",
+        "privacy_level": privacy,
+        "disable_duet": False,
+        "disable_comment": False,
+        "disable_stitch": False,
+        "video_cover_timestamp_ms": 0,
+        "brand_content_toggle": False,
+        "brand_organic_toggle": False,
+        "is_aigc": False,
+        **changes,
+    }
 
 
 def upload_source(size: int, chunk: int | None = None, count: int = 1) -> dict:
@@ -83,8 +101,9 @@ def started(web, headers, source, post_info=None, inbox=False) -> dict:
 
 def put(web, url: str, data: bytes, first: int, total: int, mimetype="video/mp4", last: int | None = None):
     last = first + len(data) - 1 if last is None else last
-    return web.put(urlsplit(url).path, data=data, content_type=mimetype,
-                   headers={"Content-Range": f"bytes {first}-{last}/{total}"})
+    return web.put(
+        urlsplit(url).path, data=data, content_type=mimetype, headers={"Content-Range": f"bytes {first}-{last}/{total}"}
+    )
 
 
 def send_file(web, url: str, path, chunk: int, count: int) -> list[int]:
@@ -116,6 +135,7 @@ def receiver(sandbox):
     def hook():
         got.append({"raw": request.get_data(), "sig": request.headers["TikTok-Signature"]})
         return ""
+
     with BackgroundServer(app) as server:
         sandbox.clients[KEY].webhook_url = server.url + "/hook"
         yield got
@@ -135,10 +155,19 @@ def events(got) -> list[tuple[str, dict]]:
 
 # -- creator info --
 
+
 def test_creator_info_follows_the_creator_and_the_app(web, sandbox):
     me = users(sandbox)[0]
-    r = web.post("/_sandbox/creator", json={"open_id": me.open_id, "comment_disabled": True, "duet_disabled": True,
-                                            "stitch_disabled": False, "max_video_post_duration_sec": 180})
+    r = web.post(
+        "/_sandbox/creator",
+        json={
+            "open_id": me.open_id,
+            "comment_disabled": True,
+            "duet_disabled": True,
+            "stitch_disabled": False,
+            "max_video_post_duration_sec": 180,
+        },
+    )
     assert r.status_code == 200 and r.get_json()["max_video_post_duration_sec"] == 180
     body = web.post(CREATOR_INFO, json={}, headers=bearer(sandbox)).get_json()
     assert body["error"]["code"] == "ok"
@@ -180,6 +209,7 @@ def test_the_daily_post_cap(web, sandbox):
 
 
 # -- tokens, scopes, rate limits --
+
 
 @pytest.mark.parametrize("path", [CREATOR_INFO, DIRECT, INBOX, STATUS])
 def test_posting_needs_a_live_token(web, sandbox, path):
@@ -234,6 +264,7 @@ def test_rate_limits_can_be_lowered_and_the_window_passes(web, sandbox):
 
 # -- init rules --
 
+
 def test_privacy_level_must_be_one_the_creator_is_offered(web, sandbox):
     headers = bearer(sandbox)
     for bad in (info("PUBLIC_TO_EVERYONE"), info(None), {"title": "no privacy"}):
@@ -255,14 +286,21 @@ def test_an_unaudited_app_may_post_only_to_private_accounts(web, sandbox):
 def test_branded_content_cannot_be_private(web, sandbox):
     sandbox.clients[KEY].audited = True
     public = bearer(sandbox, users(sandbox)[1])
-    assert error(init(web, public, upload_source(1000), info(brand_content_toggle=True))) \
-        == (400, "invalid_params")
+    assert error(init(web, public, upload_source(1000), info(brand_content_toggle=True))) == (400, "invalid_params")
     started(web, public, upload_source(1000), info(brand_organic_toggle=True))  # your own brand may be private
     started(web, public, upload_source(1000), info("PUBLIC_TO_EVERYONE", brand_content_toggle=True))
 
 
-@pytest.mark.parametrize("changes", [{"disable_duet": "yes"}, {"title": "x" * 2201}, {"title": 7},
-                                     {"video_cover_timestamp_ms": -1}, {"video_cover_timestamp_ms": 1.5}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"disable_duet": "yes"},
+        {"title": "x" * 2201},
+        {"title": 7},
+        {"video_cover_timestamp_ms": -1},
+        {"video_cover_timestamp_ms": 1.5},
+    ],
+)
 def test_post_info_types_are_checked(web, sandbox, changes):
     assert error(init(web, bearer(sandbox), upload_source(1000), info(**changes))) == (400, "invalid_params")
 
@@ -272,36 +310,41 @@ def test_unaudited_apps_may_post_for_five_creators_a_day(web, sandbox):
     for c in creators[:5]:
         started(web, bearer(sandbox, c), upload_source(1000))
     assert error(init(web, bearer(sandbox, creators[5]), upload_source(1000))) == (403, "reached_active_user_cap")
-    assert error(init(web, bearer(sandbox, creators[5]), upload_source(1000), inbox=True)) \
-        == (403, "reached_active_user_cap")
+    assert error(init(web, bearer(sandbox, creators[5]), upload_source(1000), inbox=True)) == (
+        403,
+        "reached_active_user_cap",
+    )
     started(web, bearer(sandbox, creators[0]), upload_source(1000))  # one of the five may go on posting
     sandbox.clients[KEY].audited = True
     started(web, bearer(sandbox, creators[5]), upload_source(1000), info("FOLLOWER_OF_CREATOR"))
 
 
 # Sizes straddling TikTok's chunk rules; only init is asked, nothing is uploaded.
-@pytest.mark.parametrize("size, chunk, count, ok", [
-    (int(4.9 * MB), int(4.9 * MB), 1, True),              # under 5 MB: whole
-    (int(4.9 * MB), int(2.45 * MB), 2, False),            # under 5 MB: split is refused
-    (int(4.9 * MB), int(4.9 * MB), 2, False),
-    (5 * MB - 1, 5 * MB - 1, 1, True),
-    (5 * MB, 5 * MB, 1, True),                            # exactly 5 MB
-    (10 * MB, 5 * MB - 1, 2, False),                      # chunks under 5 MB
-    (10 * MB, 5 * MB, 2, True),
-    (50_000_123, 10_000_000, 5, True),                    # TikTok's example: the last chunk takes 123 bytes more
-    (50_000_123, 10_000_000, 6, False),                   # total_chunk_count rounds down
-    (64 * MB, 64 * MB, 1, True),                          # up to 64 MB may go whole
-    (64 * MB + 1, 64 * MB + 1, 1, False),                 # over 64 MB: never one chunk
-    (64 * MB + 1, 64 * MB, 1, False),
-    (128 * MB + 12345, 64 * MB, 2, True),                 # a 64 MB chunk, then 64 MB + the remainder
-    (200 * MB, 65 * MB, 3, False),                        # chunks over 64 MB
-    (1000 * 5 * MB, 5 * MB, 1000, True),
-    (1001 * 5 * MB, 5 * MB, 1001, False),
-    (10 * MB, 20 * MB, 1, False),                         # a chunk bigger than the video
-    (0, 0, 0, False),
-    (0, 0, 1, False),
-    (-1000, -1000, 1, False),
-])
+@pytest.mark.parametrize(
+    "size, chunk, count, ok",
+    [
+        (int(4.9 * MB), int(4.9 * MB), 1, True),  # under 5 MB: whole
+        (int(4.9 * MB), int(2.45 * MB), 2, False),  # under 5 MB: split is refused
+        (int(4.9 * MB), int(4.9 * MB), 2, False),
+        (5 * MB - 1, 5 * MB - 1, 1, True),
+        (5 * MB, 5 * MB, 1, True),  # exactly 5 MB
+        (10 * MB, 5 * MB - 1, 2, False),  # chunks under 5 MB
+        (10 * MB, 5 * MB, 2, True),
+        (50_000_123, 10_000_000, 5, True),  # TikTok's example: the last chunk takes 123 bytes more
+        (50_000_123, 10_000_000, 6, False),  # total_chunk_count rounds down
+        (64 * MB, 64 * MB, 1, True),  # up to 64 MB may go whole
+        (64 * MB + 1, 64 * MB + 1, 1, False),  # over 64 MB: never one chunk
+        (64 * MB + 1, 64 * MB, 1, False),
+        (128 * MB + 12345, 64 * MB, 2, True),  # a 64 MB chunk, then 64 MB + the remainder
+        (200 * MB, 65 * MB, 3, False),  # chunks over 64 MB
+        (1000 * 5 * MB, 5 * MB, 1000, True),
+        (1001 * 5 * MB, 5 * MB, 1001, False),
+        (10 * MB, 20 * MB, 1, False),  # a chunk bigger than the video
+        (0, 0, 0, False),
+        (0, 0, 1, False),
+        (-1000, -1000, 1, False),
+    ],
+)
 def test_chunk_rules(web, sandbox, size, chunk, count, ok):
     r = init(web, bearer(sandbox), upload_source(size, chunk, count))
     if ok:
@@ -317,10 +360,18 @@ def test_chunk_refusals_say_which_rule(web, sandbox):
     assert "video_size // chunk_size = 5" in r.get_json()["error"]["message"]
 
 
-@pytest.mark.parametrize("source", [None, {}, {"source": "CARRIER_PIGEON"}, {"source": "FILE_UPLOAD"},
-                                    {"source": "FILE_UPLOAD", "video_size": "1000", "chunk_size": 1000,
-                                     "total_chunk_count": 1},
-                                    {"source": "PULL_FROM_URL"}, {"source": "PULL_FROM_URL", "video_url": "ftp://x/y"}])
+@pytest.mark.parametrize(
+    "source",
+    [
+        None,
+        {},
+        {"source": "CARRIER_PIGEON"},
+        {"source": "FILE_UPLOAD"},
+        {"source": "FILE_UPLOAD", "video_size": "1000", "chunk_size": 1000, "total_chunk_count": 1},
+        {"source": "PULL_FROM_URL"},
+        {"source": "PULL_FROM_URL", "video_url": "ftp://x/y"},
+    ],
+)
 def test_malformed_source_info_is_refused(web, sandbox, source):
     assert error(init(web, bearer(sandbox), source)) == (400, "invalid_params")
     assert error(web.post(DIRECT, data="not json", headers=bearer(sandbox))) == (400, "invalid_params")
@@ -328,14 +379,20 @@ def test_malformed_source_info_is_refused(web, sandbox, source):
 
 def test_pull_from_url_needs_a_verified_prefix(web, sandbox):
     headers = bearer(sandbox)
-    for url in ("https://elsewhere.example/videos/a.mp4", "https://media.example/videos-x/a.mp4",
-                "https://media.example/a.mp4", "https://media.example.evil/videos/a.mp4"):
+    for url in (
+        "https://elsewhere.example/videos/a.mp4",
+        "https://media.example/videos-x/a.mp4",
+        "https://media.example/a.mp4",
+        "https://media.example.evil/videos/a.mp4",
+    ):
         source = {"source": "PULL_FROM_URL", "video_url": url}
         assert error(init(web, headers, source)) == (403, "url_ownership_unverified"), url
     web.post("/_sandbox/app", json={"verified_prefixes": [PREFIX, "https://cdn.example"]})
     headers = bearer(sandbox)  # a fresh token: init allows 6 calls a minute per token
-    assert error(init(web, headers, {"source": "PULL_FROM_URL", "video_url": "https://cdn.example.evil/a.mp4"})) \
-        == (403, "url_ownership_unverified")
+    assert error(init(web, headers, {"source": "PULL_FROM_URL", "video_url": "https://cdn.example.evil/a.mp4"})) == (
+        403,
+        "url_ownership_unverified",
+    )
     started(web, headers, {"source": "PULL_FROM_URL", "video_url": "https://cdn.example/a.mp4"})
     data = started(web, headers, {"source": "PULL_FROM_URL", "video_url": PREFIX + "clip.mp4"})
     assert set(data) == {"publish_id"} and data["publish_id"].startswith("v_pub_url~")
@@ -346,6 +403,7 @@ def test_pull_from_url_needs_a_verified_prefix(web, sandbox):
 
 # -- uploads and status --
 
+
 def test_a_direct_post_from_upload_to_publish_complete(web, sandbox, receiver, tmp_path):
     sandbox.clients[KEY].audited = True
     headers = bearer(sandbox, users(sandbox)[1])
@@ -354,8 +412,12 @@ def test_a_direct_post_from_upload_to_publish_complete(web, sandbox, receiver, t
     data = started(web, headers, upload_source(12 * MB, 5 * MB, 2), info("PUBLIC_TO_EVERYONE"))
     assert data["publish_id"].startswith("v_pub_file~")
     assert data["upload_url"].startswith("http://localhost/upload/")
-    assert status(web, headers, data["publish_id"]) == {"status": "PROCESSING_UPLOAD", "fail_reason": "",
-                                                        "publicaly_available_post_id": [], "uploaded_bytes": 0}
+    assert status(web, headers, data["publish_id"]) == {
+        "status": "PROCESSING_UPLOAD",
+        "fail_reason": "",
+        "publicaly_available_post_id": [],
+        "uploaded_bytes": 0,
+    }
     with open(path, "rb") as f:
         r = put(web, data["upload_url"], f.read(5 * MB), 0, 12 * MB)
         assert r.status_code == 206 and r.headers["Content-Range"] == f"bytes 0-{5 * MB - 1}/{12 * MB}"
@@ -363,16 +425,21 @@ def test_a_direct_post_from_upload_to_publish_complete(web, sandbox, receiver, t
         assert status(web, headers, data["publish_id"])["uploaded_bytes"] == 5 * MB
         r = put(web, data["upload_url"], f.read(), 5 * MB, 12 * MB)  # the last chunk: 7 MB
     assert r.status_code == 201 and r.get_json()["data"]["uploaded_bytes"] == 12 * MB
-    assert statuses(web, headers, data["publish_id"], 3) == ["PROCESSING_UPLOAD", "PROCESSING_UPLOAD",
-                                                             "PUBLISH_COMPLETE"]
+    assert statuses(web, headers, data["publish_id"], 3) == [
+        "PROCESSING_UPLOAD",
+        "PROCESSING_UPLOAD",
+        "PUBLISH_COMPLETE",
+    ]
     final = status(web, headers, data["publish_id"])
     (post_id,) = final["publicaly_available_post_id"]
     assert final["status"] == "PUBLISH_COMPLETE" and final["uploaded_bytes"] == 12 * MB
     (summary,) = web.get("/_sandbox/state").get_json()["posting"]["publishes"]
     assert summary["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     ids = {"publish_id": data["publish_id"], "publish_type": "DIRECT_PUBLISH"}
-    assert events(receiver) == [("post.publish.complete", ids),
-                                ("post.publish.publicly_available", {**ids, "post_id": str(post_id)})]
+    assert events(receiver) == [
+        ("post.publish.complete", ids),
+        ("post.publish.publicly_available", {**ids, "post_id": str(post_id)}),
+    ]
     assert [w["status"] for w in sandbox.webhooks] == [200, 200]
 
 
@@ -382,11 +449,16 @@ def test_an_inbox_upload_ends_in_the_inbox(web, sandbox, receiver, tmp_path):
     data = started(web, headers, upload_source(size), inbox=True)
     assert data["publish_id"].startswith("v_inbox_file~")
     assert send_file(web, data["upload_url"], tmp_path / "clip.mp4", size, 1) == [201]
-    assert statuses(web, headers, data["publish_id"], 4) == ["PROCESSING_UPLOAD", "PROCESSING_UPLOAD",
-                                                             "SEND_TO_USER_INBOX", "SEND_TO_USER_INBOX"]
+    assert statuses(web, headers, data["publish_id"], 4) == [
+        "PROCESSING_UPLOAD",
+        "PROCESSING_UPLOAD",
+        "SEND_TO_USER_INBOX",
+        "SEND_TO_USER_INBOX",
+    ]
     assert status(web, headers, data["publish_id"])["publicaly_available_post_id"] == []
-    assert events(receiver) == [("post.publish.inbox_delivered",
-                                 {"publish_id": data["publish_id"], "publish_type": "INBOX_SHARE"})]
+    assert events(receiver) == [
+        ("post.publish.inbox_delivered", {"publish_id": data["publish_id"], "publish_type": "INBOX_SHARE"})
+    ]
 
 
 def test_a_private_post_gets_no_public_post_id(web, sandbox, receiver, tmp_path):
@@ -413,23 +485,23 @@ def test_chunks_must_match_their_content_range(web, sandbox):
     url, total = data["upload_url"], 12 * MB
     chunk = b"\0" * (5 * MB)
     r = web.put(urlsplit(url).path, data=chunk, content_type="video/mp4")
-    assert error(r) == (400, "invalid_params")                                     # no Content-Range
+    assert error(r) == (400, "invalid_params")  # no Content-Range
     r = web.put(urlsplit(url).path, data=chunk, content_type="video/mp4", headers={"Content-Range": "bytes 0-9"})
-    assert error(r) == (400, "invalid_params")                                     # malformed
+    assert error(r) == (400, "invalid_params")  # malformed
     assert error(put(web, url, chunk, 0, total, mimetype="")) == (400, "invalid_params")
     assert error(put(web, url, chunk, 0, total, mimetype="text/plain")) == (400, "invalid_params")
     assert error(put(web, url, chunk, 0, total, last=5 * MB)) == (400, "invalid_params")  # body shorter than range
     assert error(put(web, url, b"", 5, total, last=4)) == (400, "invalid_params")  # LAST before FIRST
     assert error(put(web, url, b"", 0, total, last=total)) == (400, "invalid_params")  # LAST past the end
-    r = put(web, url, chunk, 0, total + 1)                                         # TOTAL is not video_size
+    r = put(web, url, chunk, 0, total + 1)  # TOTAL is not video_size
     assert error(r) == (416, "range_not_satisfiable") and r.headers["Content-Range"] == f"bytes */{total}"
     assert error(put(web, url, b"\0" * (7 * MB), 5 * MB, total)) == (416, "range_not_satisfiable")  # out of order
-    assert error(put(web, url, chunk[:4 * MB], 0, total)) == (416, "range_not_satisfiable")  # not chunk_size long
+    assert error(put(web, url, chunk[: 4 * MB], 0, total)) == (416, "range_not_satisfiable")  # not chunk_size long
     assert error(put(web, url, chunk[1:], 1, total)) == (416, "range_not_satisfiable")  # not from the first byte
-    sandbox.posting.publishes[data["publish_id"]].busy = True                      # a chunk still streaming in
+    sandbox.posting.publishes[data["publish_id"]].busy = True  # a chunk still streaming in
     assert error(put(web, url, chunk, 0, total)) == (416, "range_not_satisfiable")
     sandbox.posting.publishes[data["publish_id"]].busy = False
-    assert put(web, url, chunk, 0, total).status_code == 206                      # refusals changed nothing
+    assert put(web, url, chunk, 0, total).status_code == 206  # refusals changed nothing
     assert error(put(web, url, chunk, 0, total)) == (416, "range_not_satisfiable")  # sent twice
     assert error(put(web, url, b"\0" * (6 * MB), 5 * MB, total)) == (416, "range_not_satisfiable")  # last: 7 MB
     assert put(web, url, b"\0" * (7 * MB), 5 * MB, total).status_code == 201
@@ -482,9 +554,12 @@ def test_an_upload_is_streamed_not_held(web, sandbox, tmp_path):
         tracemalloc.start()
         try:
             for first in (0, 12 * MB):
-                r = web.put(urlsplit(data["upload_url"]).path, input_stream=Part(f, first, 12 * MB),
-                            content_type="video/mp4", headers={"Content-Range": f"bytes {first}-{first + 12 * MB - 1}"
-                                                                                f"/{24 * MB}"})
+                r = web.put(
+                    urlsplit(data["upload_url"]).path,
+                    input_stream=Part(f, first, 12 * MB),
+                    content_type="video/mp4",
+                    headers={"Content-Range": f"bytes {first}-{first + 12 * MB - 1}/{24 * MB}"},
+                )
                 assert r.status_code in (201, 206)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
@@ -493,6 +568,7 @@ def test_an_upload_is_streamed_not_held(web, sandbox, tmp_path):
 
 
 # -- outcomes: failed, stalled, too long, not a video --
+
 
 def test_a_planned_failure(web, sandbox, receiver, tmp_path):
     r = web.post("/_sandbox/publish", json={"outcome": "fail", "fail_reason": "frame_rate_check_failed"})
@@ -503,9 +579,12 @@ def test_a_planned_failure(web, sandbox, receiver, tmp_path):
     send_file(web, data["upload_url"], tmp_path / "clip.mp4", size, 1)
     assert statuses(web, headers, data["publish_id"], 3)[-1] == "FAILED"
     assert status(web, headers, data["publish_id"])["fail_reason"] == "frame_rate_check_failed"
-    assert events(receiver) == [("post.publish.failed", {"publish_id": data["publish_id"],
-                                                         "publish_type": "DIRECT_PUBLISH",
-                                                         "reason": "frame_rate_check_failed"})]
+    assert events(receiver) == [
+        (
+            "post.publish.failed",
+            {"publish_id": data["publish_id"], "publish_type": "DIRECT_PUBLISH", "reason": "frame_rate_check_failed"},
+        )
+    ]
     pull = started(web, headers, {"source": "PULL_FROM_URL", "video_url": PREFIX + "x.mp4"})["publish_id"]
     web.post("/_sandbox/publish", json={"publish_id": pull, "outcome": "fail"})
     assert statuses(web, headers, pull, 3)[-1] == "FAILED"
@@ -547,8 +626,9 @@ def test_a_video_longer_than_the_creator_may_post_fails(web, sandbox, tmp_path, 
     send_file(web, data["upload_url"], tmp_path / "clip.mp4", size, 1)
     final = statuses(web, headers, data["publish_id"], 3)[-1]
     assert final == expected
-    assert status(web, headers, data["publish_id"])["fail_reason"] == ("duration_check_failed" if final == "FAILED"
-                                                                       else "")
+    assert status(web, headers, data["publish_id"])["fail_reason"] == (
+        "duration_check_failed" if final == "FAILED" else ""
+    )
 
 
 def test_the_duration_check_reads_mvhd_version_1_and_skips_what_it_cannot_see(web, sandbox, tmp_path):
@@ -574,17 +654,25 @@ def odd_mp4s(tmp_path) -> dict[str, bytes]:
     fs = struct.unpack(">I", raw[:4])[0]
     ftyp, moov = raw[:fs], raw[fs:-8]
     scale = raw.index(b"mvhd") + 16
-    return {"64-bit box first": ftyp + struct.pack(">I4sQ", 1, b"free", 24) + bytes(8) + moov,
-            "moov past the head": ftyp + struct.pack(">I4s", 64 * MB, b"moov") + moov[8:],
-            "mvhd past the head": ftyp + struct.pack(">I4s", 64 * MB, b"moov") + struct.pack(">I4s", 8, b"free"),
-            "box to end of file": b"\0\0\0\0" + raw[4:],
-            "timescale 0": raw[:scale] + bytes(4) + raw[scale + 4:]}
+    return {
+        "64-bit box first": ftyp + struct.pack(">I4sQ", 1, b"free", 24) + bytes(8) + moov,
+        "moov past the head": ftyp + struct.pack(">I4s", 64 * MB, b"moov") + moov[8:],
+        "mvhd past the head": ftyp + struct.pack(">I4s", 64 * MB, b"moov") + struct.pack(">I4s", 8, b"free"),
+        "box to end of file": b"\0\0\0\0" + raw[4:],
+        "timescale 0": raw[:scale] + bytes(4) + raw[scale + 4 :],
+    }
 
 
-@pytest.mark.parametrize("shape, final", [("64-bit box first", "FAILED"), ("moov past the head", "FAILED"),
-                                          ("mvhd past the head", "PUBLISH_COMPLETE"),
-                                          ("box to end of file", "PUBLISH_COMPLETE"),
-                                          ("timescale 0", "PUBLISH_COMPLETE")])
+@pytest.mark.parametrize(
+    "shape, final",
+    [
+        ("64-bit box first", "FAILED"),
+        ("moov past the head", "FAILED"),
+        ("mvhd past the head", "PUBLISH_COMPLETE"),
+        ("box to end of file", "PUBLISH_COMPLETE"),
+        ("timescale 0", "PUBLISH_COMPLETE"),
+    ],
+)
 def test_the_duration_check_copes_with_odd_files(web, sandbox, tmp_path, shape, final):
     raw = odd_mp4s(tmp_path)[shape]
     headers = bearer(sandbox)
@@ -603,6 +691,7 @@ def test_bytes_that_are_not_a_video_fail(web, sandbox):
 
 # -- webhooks: off, and asynchronous over real HTTP --
 
+
 def test_publish_webhooks_can_be_turned_off(web, sandbox, receiver):
     web.post("/_sandbox/posting", json={"webhooks": "off", "steps": 0})
     headers = bearer(sandbox)
@@ -620,8 +709,9 @@ def test_over_http_with_webhooks_in_the_background(receiver, sandbox, platform, 
     with BackgroundServer(platform) as server:
         api = requests.Session()
         api.headers.update(bearer(sandbox))
-        data = api.post(server.url + DIRECT, json={"post_info": info(), "source_info": upload_source(size)},
-                        timeout=5).json()["data"]
+        data = api.post(
+            server.url + DIRECT, json={"post_info": info(), "source_info": upload_source(size)}, timeout=5
+        ).json()["data"]
         assert data["upload_url"].startswith(server.url + "/upload/")
         headers = {"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{size - 1}/{size}"}
         short = requests.put(data["upload_url"], data=iter([b"\0" * MB] * 5), headers=headers, timeout=10)
@@ -630,8 +720,10 @@ def test_over_http_with_webhooks_in_the_background(receiver, sandbox, platform, 
         with open(tmp_path / "clip.mp4", "rb") as f:
             r = requests.put(data["upload_url"], data=f, headers=headers, timeout=10)
         assert r.status_code == 201, r.text
-        seen = [api.post(server.url + STATUS, json={"publish_id": data["publish_id"]}, timeout=5).json()["data"]
-                ["status"] for _ in range(2)]
+        seen = [
+            api.post(server.url + STATUS, json={"publish_id": data["publish_id"]}, timeout=5).json()["data"]["status"]
+            for _ in range(2)
+        ]
         assert seen == ["PROCESSING_UPLOAD", "PUBLISH_COMPLETE"]
         deadline = time.time() + 5
         while not receiver and time.time() < deadline:
@@ -640,6 +732,7 @@ def test_over_http_with_webhooks_in_the_background(receiver, sandbox, platform, 
 
 
 # -- callback.platform.media --
+
 
 def test_mp4_duration_reads_mvhd_versions_0_and_1(tmp_path):
     assert sample_mp4(tmp_path / "a.mp4", seconds=7.25) == os.path.getsize(tmp_path / "a.mp4")
@@ -653,9 +746,9 @@ def test_mp4_duration_reads_mvhd_versions_0_and_1(tmp_path):
 def test_mp4_duration_walks_past_a_large_mdat(tmp_path):
     sample_mp4(tmp_path / "a.mp4", seconds=9)
     raw = (tmp_path / "a.mp4").read_bytes()
-    ftyp = raw[:struct.unpack(">I", raw[:4])[0]]
-    moov = raw[len(ftyp):]
-    moov = moov[:struct.unpack(">I", moov[:4])[0]]
+    ftyp = raw[: struct.unpack(">I", raw[:4])[0]]
+    moov = raw[len(ftyp) :]
+    moov = moov[: struct.unpack(">I", moov[:4])[0]]
     with open(tmp_path / "late.mp4", "wb") as f:  # moov after a 64-bit-sized mdat, as many encoders write it
         f.write(ftyp + struct.pack(">I4sQ", 1, b"mdat", 16 + 3 * MB) + bytes(3 * MB) + moov)
     assert mp4_duration(tmp_path / "late.mp4") == 9
@@ -674,10 +767,17 @@ def test_sample_mp4_pads_to_size_in_blocks(tmp_path):
         sample_mp4(tmp_path / "tiny.mp4", size=10)
 
 
-@pytest.mark.parametrize("content", [b"", b"hello, this is not a video at all", b"\0\0\0\x08ftyp",
-                                     b"\0\0\0\x10ftypisom\0\0\0\0" + b"\0\0\0\x08free",
-                                     b"\0\0\0\x01mdat" + bytes(8),  # a zero 64-bit size must not loop forever
-                                     b"\0\0\0\x04moov"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"hello, this is not a video at all",
+        b"\0\0\0\x08ftyp",
+        b"\0\0\0\x10ftypisom\0\0\0\0" + b"\0\0\0\x08free",
+        b"\0\0\0\x01mdat" + bytes(8),  # a zero 64-bit size must not loop forever
+        b"\0\0\0\x04moov",
+    ],
+)
 def test_mp4_duration_refuses_other_files(tmp_path, content):
     (tmp_path / "x.bin").write_bytes(content)
     with pytest.raises(ValueError, match="not an MP4"):

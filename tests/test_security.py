@@ -1,4 +1,5 @@
 """Security basics on every response: headers, cookies, size limit, JSON vs HTML errors, no traces."""
+
 from __future__ import annotations
 
 import base64
@@ -58,8 +59,11 @@ def test_sandbox_origin_is_allowed_for_avatars_and_the_consent_form(app_config):
 def test_hsts_only_over_https(client, app_config):
     from callback import create_app
 
-    assert client.get("/healthz", base_url="https://callback.clipwise.example").headers[
-        "Strict-Transport-Security"].startswith("max-age=")
+    assert (
+        client.get("/healthz", base_url="https://callback.clipwise.example")
+        .headers["Strict-Transport-Security"]
+        .startswith("max-age=")
+    )
     # A forwarded header is believed only when the app is told a proxy sits in front.
     forged = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in forged.headers
@@ -91,10 +95,16 @@ def test_session_cookie_flags(app_config, facts_file):
     assert "Secure" not in flags and "HttpOnly" in flags and "SameSite=Lax" in flags
 
 
-@pytest.mark.parametrize("method,path,status", [
-    ("GET", "/webhooks/tiktok", 405), ("GET", "/meta/data-deletion", 405), ("GET", "/meta/nothing", 404),
-    ("POST", "/healthz", 405), ("GET", "/webhooks/", 404),
-])
+@pytest.mark.parametrize(
+    "method,path,status",
+    [
+        ("GET", "/webhooks/tiktok", 405),
+        ("GET", "/meta/data-deletion", 405),
+        ("GET", "/meta/nothing", 404),
+        ("POST", "/healthz", 405),
+        ("GET", "/webhooks/", 404),
+    ],
+)
 def test_api_routes_answer_errors_in_json(client, method, path, status):
     r = client.open(path, method=method)
     assert r.status_code == status and r.is_json and set(r.json) == {"error", "message"}
@@ -102,9 +112,13 @@ def test_api_routes_answer_errors_in_json(client, method, path, status):
         assert "Allow" in r.headers
 
 
-@pytest.mark.parametrize("method,path,status,words", [
-    ("GET", "/no-such-page", 404, "Page not found"), ("DELETE", "/deletion", 405, "Not allowed here"),
-])
+@pytest.mark.parametrize(
+    "method,path,status,words",
+    [
+        ("GET", "/no-such-page", 404, "Page not found"),
+        ("DELETE", "/deletion", 405, "Not allowed here"),
+    ],
+)
 def test_people_get_friendly_pages(client, method, path, status, words):
     r = client.open(path, method=method)
     assert r.status_code == status and r.mimetype == "text/html" and words in r.get_data(as_text=True)

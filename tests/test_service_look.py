@@ -1,4 +1,5 @@
 """The service's pages wear the site's look: its stylesheet, logo and colour, served by the service itself."""
+
 from __future__ import annotations
 
 import re
@@ -66,9 +67,17 @@ def _connected(app):
     """A browser session that has just connected an account (as the OAuth callback leaves it)."""
     from callback.service.oauth import CONNECTED
 
-    app.extensions["greenlight"]["store"].put({"open_id": "open-1", "display_name": "Mara", "scope": [
-        "user.info.basic", "video.publish", "video.upload"], "access_token": "act.x", "refresh_token": "rft.x",
-        "expires_at": 2e9, "refresh_expires_at": 2e9})
+    app.extensions["greenlight"]["store"].put(
+        {
+            "open_id": "open-1",
+            "display_name": "Mara",
+            "scope": ["user.info.basic", "video.publish", "video.upload"],
+            "access_token": "act.x",
+            "refresh_token": "rft.x",
+            "expires_at": 2e9,
+            "refresh_expires_at": 2e9,
+        }
+    )
     client = app.test_client()
     with client.session_transaction() as s:
         s[CONNECTED] = "open-1"

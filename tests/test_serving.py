@@ -1,4 +1,5 @@
 """The service runs with the packaged gunicorn settings, and refuses a start that would split its rate limit."""
+
 from __future__ import annotations
 
 import os
@@ -22,11 +23,17 @@ def free_port() -> int:
 
 
 def environment(tmp_path: Path, port: int) -> dict:
-    return {**{k: v for k, v in os.environ.items() if not k.startswith("GREENLIGHT_")},
-            "GREENLIGHT_BIND": f"127.0.0.1:{port}", "GREENLIGHT_DATA_DIR": str(tmp_path / "data"),
-            "GREENLIGHT_FACTS": str(ROOT / "mkdocs.yml"), "GREENLIGHT_SECRET_KEY": "s" * 40,
-            "TIKTOK_CLIENT_KEY": "sbawservingtest", "TIKTOK_CLIENT_SECRET": "serving-secret-0123456789",
-            "GREENLIGHT_WORKERS": "2", "GREENLIGHT_ACCESS_LOG": str(tmp_path / "access.log")}
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GREENLIGHT_")},
+        "GREENLIGHT_BIND": f"127.0.0.1:{port}",
+        "GREENLIGHT_DATA_DIR": str(tmp_path / "data"),
+        "GREENLIGHT_FACTS": str(ROOT / "mkdocs.yml"),
+        "GREENLIGHT_SECRET_KEY": "s" * 40,
+        "TIKTOK_CLIENT_KEY": "sbawservingtest",
+        "TIKTOK_CLIENT_SECRET": "serving-secret-0123456789",
+        "GREENLIGHT_WORKERS": "2",
+        "GREENLIGHT_ACCESS_LOG": str(tmp_path / "access.log"),
+    }
 
 
 def answers(port: int, seconds: float = 30) -> bool:
@@ -41,8 +48,14 @@ def answers(port: int, seconds: float = 30) -> bool:
 
 def test_greenlight_run_serves_with_the_packaged_settings(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([str(BIN / "greenlight"), "run"], cwd=tmp_path, env=environment(tmp_path, port),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "greenlight"), "run"],
+        cwd=tmp_path,
+        env=environment(tmp_path, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         assert answers(port)
     finally:
@@ -56,17 +69,28 @@ def test_plain_gunicorn_without_preload_refuses_to_start(tmp_path):
     Run outside the checkout: gunicorn reads ./gunicorn.conf.py by itself, and the repository's preloads.
     """
     port = free_port()
-    r = subprocess.run([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "callback:create_app()"],
-                       cwd=tmp_path, env=environment(tmp_path, port), capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "callback:create_app()"],
+        cwd=tmp_path,
+        env=environment(tmp_path, port),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode != 0
     assert "preload" in r.stdout + r.stderr
 
 
 def test_plain_gunicorn_with_preload_starts(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([str(BIN / "gunicorn"), "--preload", "-w", "2", "-b", f"127.0.0.1:{port}",
-                             "callback:create_app()"], cwd=tmp_path, env=environment(tmp_path, port),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--preload", "-w", "2", "-b", f"127.0.0.1:{port}", "callback:create_app()"],
+        cwd=tmp_path,
+        env=environment(tmp_path, port),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         assert answers(port)
     finally:

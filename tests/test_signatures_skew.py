@@ -1,4 +1,5 @@
 """The clock-skew message of a rejected webhook signature says which way the clocks disagree."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,12 +1,13 @@
 """In a real Chromium, the legal links are visible without opening a menu, at desktop and phone widths."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 import pytest
-from site_support import built
 
 from callback.site.static import serve_directory
+from site_support import built
 
 WIDTHS = [(1280, 800), (390, 844)]
 
@@ -24,8 +25,12 @@ def _shown_at_its_place(page, link) -> bool:
     view = page.viewport_size
     if not link.is_visible() or box is None or box["width"] == 0:
         return False
-    inside = box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= view["width"] \
+    inside = (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= view["width"]
         and box["y"] + box["height"] <= view["height"]
+    )
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     on_top = link.evaluate("(el, [x, y]) => el.contains(document.elementFromPoint(x, y))", [x, y])
     return inside and on_top

@@ -1,4 +1,5 @@
 """The built site (real MkDocs builds of mkdocs.yml and the examples) says what the facts say."""
+
 from __future__ import annotations
 
 import os
@@ -7,10 +8,10 @@ import sys
 from urllib.parse import urljoin
 
 import pytest
-from site_support import EXAMPLES, ROOT, article, build, built, footer, hrefs, read, text
 
-from callback.site.build import SiteError
 from callback.facts import load_facts
+from callback.site.build import SiteError
+from site_support import EXAMPLES, ROOT, article, build, built, footer, hrefs, read, text
 
 SITES = ["repo", "creator", "studio"]
 PAGES = ["", "privacy/", "terms/", "data-deletion/", "history/"]
@@ -116,8 +117,10 @@ def test_prefixed_token_is_under_its_prefix():
     assert not (site / "media" / "tiktokLf3QeVb8Nc2XsR7wKd4M.txt").exists()
 
 
-LIMITED_USE = ("{name}'s use and transfer of information received from Google APIs will adhere to Google API "
-               "Services User Data Policy, including the Limited Use requirements.")
+LIMITED_USE = (
+    "{name}'s use and transfer of information received from Google APIs will adhere to Google API "
+    "Services User Data Policy, including the Limited Use requirements."
+)
 
 
 @pytest.mark.parametrize("name", SITES)
@@ -129,8 +132,10 @@ def test_youtube_statements_exactly_when_youtube_is_enabled(name):
     assert (f"{facts.name} uses YouTube API Services" in text(article(privacy))) == youtube
     assert ("http://www.google.com/policies/privacy" in hrefs(privacy)) == youtube
     assert ("https://security.google.com/settings/security/permissions" in hrefs(privacy)) == youtube
-    assert (f"By using {facts.name} to publish to YouTube you agree to be bound by the YouTube Terms of Service"
-            in text(article(terms))) == youtube
+    assert (
+        f"By using {facts.name} to publish to YouTube you agree to be bound by the YouTube Terms of Service"
+        in text(article(terms))
+    ) == youtube
     assert ("https://www.youtube.com/t/terms" in hrefs(terms)) == youtube
     if not youtube:
         assert "YouTube" not in text(article(privacy)) + text(article(terms))
@@ -218,8 +223,23 @@ def test_production_build_refuses_draft_facts(facts_file, monkeypatch):
 def test_mkdocs_build_strict_passes_for_the_repository(tmp_path):
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     env.pop("GREENLIGHT_FACTS", None)
-    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),
-                          "-d", str(tmp_path / "site")], env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(tmp_path / "site"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert "WARNING" not in run.stderr
     assert (tmp_path / "site" / "privacy" / "index.html").exists()

@@ -1,4 +1,5 @@
 """The site commands: greenlight build, serve, init and archive, run for real."""
+
 from __future__ import annotations
 
 import os
@@ -12,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from site_support import ROOT, article, build, project, read, text
 
-from callback.site.build import SiteError
 from callback.cli import cli
+from callback.site.build import SiteError
+from site_support import ROOT, article, build, project, read, text
 
 
 def run(*args: str, cwd=None):
@@ -82,9 +83,14 @@ def test_archive_keeps_earlier_versions_reachable(tmp_path, facts_file):
     assert "Nothing to do" in run("archive", cwd=tmp_path).output
 
     # The operator changes a number, dates the change and says what changed.
-    facts_file(retention__records_days=21, effective_date="2027-02-01",
-               history=[{"date": "2027-02-01", "summary": "Records now kept 21 days."},
-                        {"date": "2026-11-01", "summary": "First published version."}])
+    facts_file(
+        retention__records_days=21,
+        effective_date="2027-02-01",
+        history=[
+            {"date": "2027-02-01", "summary": "Records now kept 21 days."},
+            {"date": "2026-11-01", "summary": "First published version."},
+        ],
+    )
     site = build(config=tmp_path / "mkdocs.yml")
     history = read(site, "history/")
     listing = text(article(history))
@@ -125,8 +131,13 @@ def test_serve_previews_the_site_on_loopback(tmp_path, facts_file):
     project(tmp_path, facts_file)
     port = _free_port()
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "greenlight"), "serve", "--port", str(port)], cwd=tmp_path,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "greenlight"), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline, body = time.monotonic() + 30, ""
         while time.monotonic() < deadline and not body:

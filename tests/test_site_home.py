@@ -1,4 +1,5 @@
 """The home page is the product's face (home.html): hero, screens, features, the app's logo; tables read on phones."""
+
 from __future__ import annotations
 
 import html
@@ -6,12 +7,12 @@ import re
 from urllib.parse import urljoin
 
 import pytest
-from product_support import png
-from site_support import EXAMPLES, ROOT, article, build, built, hrefs, project, read, text
 
 from callback.facts import load_facts
 from callback.site.build import SiteError
 from callback.site.face import label_cells
+from product_support import png
+from site_support import EXAMPLES, ROOT, article, build, built, hrefs, project, read, text
 
 SITES = ["repo", "creator", "studio"]
 
@@ -41,7 +42,7 @@ def test_the_hero_shows_icon_name_tagline_connect_and_legal_links(name):
 def test_no_navigation_or_contents_on_the_home_page(name):
     page = read(built(name))
     assert re.search(r'data-md-type="navigation" hidden', page) and re.search(r'data-md-type="toc" hidden', page)
-    assert "md-nav__link" not in re.search(r'<header.*?</header>', page, re.S).group(0)
+    assert "md-nav__link" not in re.search(r"<header.*?</header>", page, re.S).group(0)
 
 
 @pytest.mark.parametrize("name", SITES)
@@ -82,7 +83,7 @@ def test_every_image_on_the_home_page_has_its_size():
 def test_without_product_facts_the_home_page_still_builds(facts_file):
     page = read(build(facts_file(product=None)))
     assert "gl-hero__mark" not in page and "gl-gallery" not in page and "gl-brand__mark" not in page
-    assert 'Clipwise</h1>' in hero(page) and "privacy/" in hrefs(hero(page))
+    assert "Clipwise</h1>" in hero(page) and "privacy/" in hrefs(hero(page))
 
 
 def test_a_missing_picture_stops_the_build_naming_its_key(facts_file):
@@ -112,18 +113,24 @@ PAYLOAD = '\'"><script>document.title="pwned"</script>'
 
 
 def test_product_texts_are_text_not_markup(facts_file):
-    site = build(facts_file(product__tagline=PAYLOAD, product__audience=PAYLOAD,
-                            product__features=[{"title": PAYLOAD, "text": PAYLOAD}],
-                            product__screenshots=[{"image": "assets/screen-post.svg", "caption": PAYLOAD,
-                                                   "alt": PAYLOAD}]))
+    site = build(
+        facts_file(
+            product__tagline=PAYLOAD,
+            product__audience=PAYLOAD,
+            product__features=[{"title": PAYLOAD, "text": PAYLOAD}],
+            product__screenshots=[{"image": "assets/screen-post.svg", "caption": PAYLOAD, "alt": PAYLOAD}],
+        )
+    )
     page = read(site)
     assert "<script>document" not in page
     assert text(page).count(PAYLOAD) >= 5
 
 
 def test_tables_label_each_cell_with_its_column():
-    html = label_cells("<table>\n<thead>\n<tr>\n<th>Data</th>\n<th>How <em>long</em> we keep it</th>\n</tr>\n"
-                       "</thead>\n<tbody>\n<tr>\n<td>Tokens</td>\n<td>90 days</td>\n</tr>\n</tbody>\n</table>")
+    html = label_cells(
+        "<table>\n<thead>\n<tr>\n<th>Data</th>\n<th>How <em>long</em> we keep it</th>\n</tr>\n"
+        "</thead>\n<tbody>\n<tr>\n<td>Tokens</td>\n<td>90 days</td>\n</tr>\n</tbody>\n</table>"
+    )
     assert '<td data-label="Data">Tokens</td>' in html and '<td data-label="How long we keep it">90 days</td>' in html
     assert label_cells("<p>no table</p>") == "<p>no table</p>"
 

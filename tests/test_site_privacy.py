@@ -1,13 +1,14 @@
 """The site keeps its own privacy promises: nothing from other hosts, no cookies, no secrets shipped."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-from site_support import ROOT, build, built, project, read
 
 from callback.site.audit import external, find_external, find_secrets, page_resources, secret_values
 from callback.site.build import SiteError, build_site
+from site_support import ROOT, build, built, project, read
 
 SITES = ["repo", "creator", "studio"]
 FAKE_TOKEN = "act.1a2B3c4D5e6F7g8H9i0JkLmNoPqRsT!*"
@@ -39,12 +40,22 @@ def test_the_scanner_finds_every_kind_of_external_load(tmp_path):
         '<img srcset="local.png 1x, https://img.example/y.png 2x"><div style="background:url(https://i.example/z)">'
         '<style>@import "https://fonts.example/f.css";</style><link rel="preconnect" href="https://fonts.gstatic.com">'
         '<iframe src="https://video.example/embed"></iframe><a href="https://fine.example/">a plain link</a>'
-        '<img src="data:image/png;base64,AAAA"><link rel="canonical" href="https://clipwise.example/">')
+        '<img src="data:image/png;base64,AAAA"><link rel="canonical" href="https://clipwise.example/">'
+    )
     (tmp_path / "b.css").write_text("a{background:url('https://i.example/bg.png')} b{background:url(local.png)}")
     found = sorted(u for _, u in find_external(tmp_path))
-    assert found == sorted(["https://cdn.example/x.css", "//cdn.example/x.js", "https://img.example/y.png",
-                            "https://i.example/z", "https://fonts.example/f.css", "https://fonts.gstatic.com",
-                            "https://video.example/embed", "https://i.example/bg.png"])
+    assert found == sorted(
+        [
+            "https://cdn.example/x.css",
+            "//cdn.example/x.js",
+            "https://img.example/y.png",
+            "https://i.example/z",
+            "https://fonts.example/f.css",
+            "https://fonts.gstatic.com",
+            "https://video.example/embed",
+            "https://i.example/bg.png",
+        ]
+    )
 
 
 def test_build_fails_when_a_theme_resource_comes_from_another_host(tmp_path, facts_file):
@@ -85,11 +96,14 @@ def test_secret_guard_trips_on_a_dotenv_value(tmp_path, facts_file):
     assert secret not in str(err.value)
 
 
-@pytest.mark.parametrize("leak, kind", [
-    (FAKE_TOKEN, "TikTok access token"),
-    ("rft.AbCdEfGhIjKlMnOpQrStUvWx.yz", "TikTok refresh token"),
-    ("-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----", "private key (PEM)"),
-])
+@pytest.mark.parametrize(
+    "leak, kind",
+    [
+        (FAKE_TOKEN, "TikTok access token"),
+        ("rft.AbCdEfGhIjKlMnOpQrStUvWx.yz", "TikTok refresh token"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----", "private key (PEM)"),
+    ],
+)
 def test_secret_guard_trips_on_token_shaped_text_in_docs(tmp_path, facts_file, leak, kind):
     config = project(tmp_path, facts_file)
     page = tmp_path / "docs" / "data-deletion.md"
@@ -111,12 +125,19 @@ def test_find_secrets_reports_file_and_kind_only(tmp_path):
 
 def test_secret_values_pick_secret_names_from_env_and_dotenv(tmp_path):
     (tmp_path / ".env").write_text("STRIPE_API_KEY=sk_live_abcdefgh\nSITE_TITLE=Clipwise Studio\nDB_PASSWORD=short\n")
-    env = {"TIKTOK_CLIENT_SECRET": "0123456789abcdef", "HOME": "/root/secret-home", "SSL_KEY_FILE": "/etc/key.pem",
-           "GITHUB_TOKEN": "ghp_abcdefghijklmnop", "KEY": "tiny"}
+    env = {
+        "TIKTOK_CLIENT_SECRET": "0123456789abcdef",
+        "HOME": "/root/secret-home",
+        "SSL_KEY_FILE": "/etc/key.pem",
+        "GITHUB_TOKEN": "ghp_abcdefghijklmnop",
+        "KEY": "tiny",
+    }
     got = secret_values(env, tmp_path / ".env")
-    assert got == {"value of environment variable GITHUB_TOKEN": "ghp_abcdefghijklmnop",
-                   "value of environment variable TIKTOK_CLIENT_SECRET": "0123456789abcdef",
-                   "value of STRIPE_API_KEY from .env": "sk_live_abcdefgh"}
+    assert got == {
+        "value of environment variable GITHUB_TOKEN": "ghp_abcdefghijklmnop",
+        "value of environment variable TIKTOK_CLIENT_SECRET": "0123456789abcdef",
+        "value of STRIPE_API_KEY from .env": "sk_live_abcdefgh",
+    }
 
 
 def test_theme_overrides_are_not_published():

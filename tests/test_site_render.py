@@ -1,4 +1,5 @@
 """The pure renderer: facts + templates -> pages, with unknown markers named by page and line."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,13 +7,13 @@ import datetime as dt
 import shutil
 
 import pytest
-from site_support import EXAMPLES, ROOT, build
 
-from callback.site.build import SiteError
 from callback.facts import load_facts
 from callback.facts.model import Change
+from callback.site.build import SiteError
 from callback.site.history import freeze, snapshots, stale, versions
 from callback.site.render import TemplateError, cell, render_pages
+from site_support import EXAMPLES, ROOT, build
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +27,14 @@ def templates():
     return {p.relative_to(docs).as_posix(): p.read_text() for p in docs.rglob("*.md")}
 
 
-@pytest.mark.parametrize("source, marker", [
-    ("# Hi\n\nWe keep it {{ app.retention.tokens_unused_dayz }} days.\n", "{{ app.retention.tokens_unused_dayz }}"),
-    ("# Hi\n\n\nWritten by {{ app.operator.legal_name }} for {{ colour }}.\n", "{{ colour }}"),
-    ("# Hi\n{% if app.youtube_enabled %}\nyes\n{% endif %}\n", "{% if app.youtube_enabled %}"),
-])
+@pytest.mark.parametrize(
+    "source, marker",
+    [
+        ("# Hi\n\nWe keep it {{ app.retention.tokens_unused_dayz }} days.\n", "{{ app.retention.tokens_unused_dayz }}"),
+        ("# Hi\n\n\nWritten by {{ app.operator.legal_name }} for {{ colour }}.\n", "{{ colour }}"),
+        ("# Hi\n{% if app.youtube_enabled %}\nyes\n{% endif %}\n", "{% if app.youtube_enabled %}"),
+    ],
+)
 def test_unknown_marker_names_page_line_and_marker(facts, source, marker):
     with pytest.raises(TemplateError) as err:
         render_pages(facts, {"privacy.md": source})
@@ -38,11 +42,14 @@ def test_unknown_marker_names_page_line_and_marker(facts, source, marker):
     assert str(err.value).startswith(f"privacy.md, line {line}: unknown marker {marker}")
 
 
-@pytest.mark.parametrize("source, phrase", [
-    ("# Hi\n\n{% if %}\n", "line 3"),
-    ("# Hi\n{{ app.name | shout }}\n", "No filter named 'shout'"),
-    ("# Hi\n{{ app.name \n", "line 2"),
-])
+@pytest.mark.parametrize(
+    "source, phrase",
+    [
+        ("# Hi\n\n{% if %}\n", "line 3"),
+        ("# Hi\n{{ app.name | shout }}\n", "No filter named 'shout'"),
+        ("# Hi\n{{ app.name \n", "line 2"),
+    ],
+)
 def test_template_syntax_errors_name_the_page(facts, source, phrase):
     with pytest.raises(TemplateError) as err:
         render_pages(facts, {"terms.md": source})
@@ -102,12 +109,16 @@ def test_stale_archive_is_detected(facts, templates):
 
 
 def test_versions_list_current_then_earlier(facts):
-    facts = dataclasses.replace(facts, history=(Change(dt.date(2026, 1, 1), "First version."),
-                                                Change(facts.effective_date, "Added video.upload.")))
+    facts = dataclasses.replace(
+        facts,
+        history=(Change(dt.date(2026, 1, 1), "First version."), Change(facts.effective_date, "Added video.upload.")),
+    )
     paths = ["history/privacy-2026-01-01.md", "history/terms-2026-01-01.md", "index.md"]
     got = versions(facts, paths)
-    assert [(v.date, v.summary) for v in got] == [(facts.effective_date, "Added video.upload."),
-                                                  (dt.date(2026, 1, 1), "First version.")]
+    assert [(v.date, v.summary) for v in got] == [
+        (facts.effective_date, "Added video.upload."),
+        (dt.date(2026, 1, 1), "First version."),
+    ]
     assert got[0].current and got[0].privacy == "../privacy.md"
     assert got[1].privacy == "privacy-2026-01-01.md" and got[1].terms == "terms-2026-01-01.md"
 
@@ -135,10 +146,13 @@ def test_missing_required_page_fails_the_build(tmp_path):
 
 
 def test_https_promise_follows_where_the_service_runs(facts_file):
-    from callback.site.inventory import security_measures
+    from callback.site.measures import security_measures
 
     web = " ".join(security_measures(load_facts(ROOT / "mkdocs.yml")))
-    desktop = " ".join(security_measures(load_facts(facts_file(urls__service="http://127.0.0.1:5000",
-                                                                 platforms__tiktok__app_type="desktop"))))
+    desktop = " ".join(
+        security_measures(
+            load_facts(facts_file(urls__service="http://127.0.0.1:5000", platforms__tiktok__app_type="desktop"))
+        )
+    )
     assert "https:// address" in web and "loopback" not in web
     assert "loopback" in desktop and "https://" not in desktop

@@ -4,6 +4,7 @@ The pictures are kept as test artifacts in $GREENLIGHT_SCREENSHOTS (or a tempora
 reviewer would see, page by page. Each page must not scroll sideways, must show the app's logo and must
 show the Privacy and Terms links without opening a menu.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,16 +13,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from site_support import EXAMPLES, built
 
 from callback.facts import load_facts
 from callback.site.static import serve_directory
 from conftest import ROOT, write_facts
+from site_support import EXAMPLES, built
 
 pytestmark = pytest.mark.browser
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
-SITE_PAGES = {"home": "", "privacy": "privacy/", "terms": "terms/", "data-deletion": "data-deletion/",
-              "history": "history/"}
+SITE_PAGES = {
+    "home": "",
+    "privacy": "privacy/",
+    "terms": "terms/",
+    "data-deletion": "data-deletion/",
+    "history": "history/",
+}
 
 # Layout facts about the page as loaded: sideways scrolling, the logo, the legal links as drawn on screen.
 LAYOUT_JS = """
@@ -93,7 +99,7 @@ def visit(browser, url: str, width: str, shots: Path, name: str, setup=None) -> 
 
 def rgb(color: str) -> str:
     """Write #rrggbb as the browser's computed style does."""
-    return "rgb({}, {}, {})".format(*(int(color[i:i + 2], 16) for i in (1, 3, 5)))
+    return "rgb({}, {}, {})".format(*(int(color[i : i + 2], 16) for i in (1, 3, 5)))
 
 
 def assert_layout(layout: dict, where: str, color: str = "#00695c") -> None:
@@ -132,6 +138,7 @@ def test_home_hero_puts_the_app_and_its_legal_links_above_the_fold(browser, site
 
 # -- the service's own pages, served by the real service on 127.0.0.1 with the sandbox platform --
 
+
 @pytest.fixture
 def styled_service(sandbox_config, sandbox, tmp_path):
     """The service with the repository's facts and docs (so it has the logo), on a loopback port."""
@@ -152,8 +159,9 @@ def _deletion_request(url: str) -> str:
 
     s = requests.Session()
     token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(url + "/deletion", timeout=10).text).group(1)
-    r = s.post(url + "/deletion", data={"account": "anna.example", "csrf_token": token}, timeout=10,
-               allow_redirects=False)
+    r = s.post(
+        url + "/deletion", data={"account": "anna.example", "csrf_token": token}, timeout=10, allow_redirects=False
+    )
     return r.headers["Location"].split("?")[0]
 
 
@@ -163,17 +171,20 @@ def _connect(service_url: str, sandbox):
         page.get_by_label(re.compile(sandbox.users()[0].display_name)).check()
         page.get_by_role("button", name="Authorize").click()
         page.wait_for_url("**/connect/tiktok/connected")
+
     return setup
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_service_pages_share_the_site_look(browser, styled_service, sandbox, shots, width):
     url = styled_service.url
-    pages = {"deletion-form": (url + "/deletion", None),
-             "deletion-status": (url + _deletion_request(url), None),
-             "connected": (url + "/connect/tiktok/connected", _connect(url, sandbox)),
-             "cancelled": (url + "/callback/tiktok?error=access_denied", None),
-             "error": (url + "/no-such-page", None)}
+    pages = {
+        "deletion-form": (url + "/deletion", None),
+        "deletion-status": (url + _deletion_request(url), None),
+        "connected": (url + "/connect/tiktok/connected", _connect(url, sandbox)),
+        "cancelled": (url + "/callback/tiktok?error=access_denied", None),
+        "error": (url + "/no-such-page", None),
+    }
     for name, (address, setup) in pages.items():
         layout = visit(browser, address, width, shots, f"service-{name}", setup)
         if name == "error":  # the browser reports the page's own 404 status, which is the point of it

@@ -1,6 +1,8 @@
 """`greenlight serve` says where it serves, and why a rebuild failed: run for real on a free loopback port."""
+
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -15,15 +17,17 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from site_support import project
 
 from callback.cli import cli
 from callback.site.zensical import available as zensical_available
+from site_support import project
 
 GREENLIGHT = str(Path(sys.executable).parent / "greenlight")
 NOT_INSTALLED = "Zensical is not installed (it needs Python 3.11+): pip install 'greenlight-publish[zensical]'"
-GENERATORS = ["mkdocs", pytest.param("zensical", marks=pytest.mark.skipif(not zensical_available(),
-                                                                          reason=NOT_INSTALLED))]
+GENERATORS = [
+    "mkdocs",
+    pytest.param("zensical", marks=pytest.mark.skipif(not zensical_available(), reason=NOT_INSTALLED)),
+]
 
 
 def free_port() -> int:
@@ -39,8 +43,14 @@ class Served:
         self.port = free_port()
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONUNBUFFERED": "1"}
         env.pop("GREENLIGHT_FACTS", None)
-        self.proc = subprocess.Popen([GREENLIGHT, "serve", "--port", str(self.port), *args], cwd=cwd, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            [GREENLIGHT, "serve", "--port", str(self.port), *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -56,10 +66,8 @@ class Served:
             left = deadline - time.monotonic()
             if left <= 0 or (self.proc.poll() is not None and self.lines.empty()):
                 pytest.fail(f"never printed {text!r}; output was:\n" + "\n".join(self.seen))
-            try:
+            with contextlib.suppress(queue.Empty):
                 self.seen.append(self.lines.get(timeout=min(left, 0.5)))
-            except queue.Empty:
-                pass
         return "\n".join(self.seen)
 
     def stop(self) -> None:
@@ -81,6 +89,7 @@ def served(tmp_path, facts_file):
         project(tmp_path, facts_file)
         started.append(Served(tmp_path, *args))
         return started[-1]
+
     yield start
     for server in started:
         server.stop()
@@ -135,8 +144,14 @@ def test_a_port_in_use_is_named_without_a_traceback(tmp_path, facts_file, genera
         taken.listen()
         port = taken.getsockname()[1]
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-        run = subprocess.run([GREENLIGHT, "serve", "--port", str(port), "--generator", generator], cwd=tmp_path,
-                             env=env, capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [GREENLIGHT, "serve", "--port", str(port), "--generator", generator],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert run.returncode == 1
     assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in run.stderr
     assert "Traceback" not in run.stderr

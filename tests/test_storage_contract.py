@@ -4,10 +4,10 @@ Every call the rest of Greenlight makes on its stores is checked here once, with
 parametrized over ["file", "postgresql"]; `Kit.open()` opens the same storage again, as another instance
 (or another CLI process) would.
 """
+
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -53,14 +53,21 @@ class Kit:
     def everything(self) -> str:
         """All the text the storage holds: every file, or every row of every table as text."""
         if self.kind == "file":
-            return "\n".join(p.read_bytes().decode("utf-8", "replace")
-                             for p in Path(self.settings["DATA_DIR"]).rglob("*") if p.is_file())
+            return "\n".join(
+                p.read_bytes().decode("utf-8", "replace")
+                for p in Path(self.settings["DATA_DIR"]).rglob("*")
+                if p.is_file()
+            )
         return "\n".join(row for table in self.tables() for row in self.rows(table))
 
     def tables(self) -> list[str]:
         with self.main.records.db.connection() as conn:
-            return [t for (t,) in conn.execute("SELECT table_name FROM information_schema.tables "
-                                               "WHERE table_schema = current_schema()").fetchall()]
+            return [
+                t
+                for (t,) in conn.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                ).fetchall()
+            ]
 
     def rows(self, table: str) -> list[str]:
         with self.main.records.db.connection() as conn:
@@ -68,8 +75,17 @@ class Kit:
 
 
 def make_kit(kind: str, tmp_path: Path, url: str = "") -> Kit:
-    return Kit(kind, {"DATA_DIR": str(tmp_path / "instance"), "DATABASE_URL": url, "ENCRYPTION_KEY": KEY,
-                      "SECRET_KEY": "contract-secret", "STATE_TTL": 600, "CONNECT_MAX_PENDING": 10_000})
+    return Kit(
+        kind,
+        {
+            "DATA_DIR": str(tmp_path / "instance"),
+            "DATABASE_URL": url,
+            "ENCRYPTION_KEY": KEY,
+            "SECRET_KEY": "contract-secret",
+            "STATE_TTL": 600,
+            "CONNECT_MAX_PENDING": 10_000,
+        },
+    )
 
 
 @pytest.fixture(params=["file", "postgresql"])
@@ -81,23 +97,38 @@ def kit(request, tmp_path) -> Kit:
 
 def everything_on_disk(kit: Kit) -> str:
     """Every file under the data directory, which both backends keep queued videos in."""
-    return "\n".join(p.read_bytes().decode("utf-8", "replace")
-                     for p in Path(kit.settings["DATA_DIR"]).rglob("*") if p.is_file())
+    return "\n".join(
+        p.read_bytes().decode("utf-8", "replace") for p in Path(kit.settings["DATA_DIR"]).rglob("*") if p.is_file()
+    )
 
 
 def account(open_id: str, name: str = "", expires_in: float = DAY, **extra) -> dict:
     now = time.time()
-    return {"open_id": open_id, "display_name": name, "access_token": f"act.{open_id}.1",
-            "refresh_token": f"rft.{open_id}.1", "expires_at": now + expires_in, "refresh_expires_at": now + 365 * DAY,
-            "scope": ["user.info.basic"], "connected_at": now, **extra}
+    return {
+        "open_id": open_id,
+        "display_name": name,
+        "access_token": f"act.{open_id}.1",
+        "refresh_token": f"rft.{open_id}.1",
+        "expires_at": now + expires_in,
+        "refresh_expires_at": now + 365 * DAY,
+        "scope": ["user.info.basic"],
+        "connected_at": now,
+        **extra,
+    }
 
 
 def rotated(acc: dict, n: int = 2) -> dict:
-    return {"access_token": f"act.{acc['open_id']}.{n}", "refresh_token": f"rft.{acc['open_id']}.{n}",
-            "expires_in": DAY, "refresh_expires_in": 365 * DAY, "open_id": acc["open_id"]}
+    return {
+        "access_token": f"act.{acc['open_id']}.{n}",
+        "refresh_token": f"rft.{acc['open_id']}.{n}",
+        "expires_in": DAY,
+        "refresh_expires_in": 365 * DAY,
+        "open_id": acc["open_id"],
+    }
 
 
 # -- tokens --
+
 
 def test_the_backend_says_what_it_is(kit):
     assert kit.main.kind == kit.kind
@@ -145,7 +176,9 @@ def test_both_backends_seal_tokens_alike(tmp_path):
 
 def test_a_fresh_token_is_handed_out_without_a_refresh(kit):
     kit.main.store.put(account("-000a"))
-    assert kit.main.store.refresh("-000a", lambda a: pytest.fail("refreshed"), margin=300)["access_token"] == "act.-000a.1"
+    assert (
+        kit.main.store.refresh("-000a", lambda a: pytest.fail("refreshed"), margin=300)["access_token"] == "act.-000a.1"
+    )
     with pytest.raises(KeyError):
         kit.main.store.refresh("-000missing", lambda a: pytest.fail("refreshed"))
 
@@ -271,9 +304,16 @@ def test_eight_processes_racing_a_refresh_cause_exactly_one_call(kit, tmp_path):
     kit.main.store.put(account("-000a", expires_in=10))
     calls = tmp_path / "calls.txt"
     start_at = time.time() + 2.5  # after every interpreter has started
-    procs = [subprocess.Popen([sys.executable, "-c", RACER, json.dumps(kit.settings), str(start_at), str(calls)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-             for _ in range(8)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, json.dumps(kit.settings), str(start_at), str(calls)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for _ in range(8)
+    ]
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [err for _, err in results]
     assert {out.strip() for out, _ in results} == {"act.new"}
@@ -283,9 +323,18 @@ def test_eight_processes_racing_a_refresh_cause_exactly_one_call(kit, tmp_path):
 
 # -- webhook receipts --
 
+
 def receipt(eid: str, at: float = 1.0, done: bool = True, **extra) -> dict:
-    return {"id": eid, "at": at, "event": "post.publish.complete", "create_time": int(at), "user": "-000u",
-            "content": {"publish_id": f"v_pub_{eid}"}, "done": done, **extra}
+    return {
+        "id": eid,
+        "at": at,
+        "event": "post.publish.complete",
+        "create_time": int(at),
+        "user": "-000u",
+        "content": {"publish_id": f"v_pub_{eid}"},
+        "done": done,
+        **extra,
+    }
 
 
 def test_receipts_are_deduplicated_and_done_is_folded_in(kit):
@@ -332,6 +381,7 @@ def test_one_receipt_from_many_concurrent_deliveries_to_two_instances(kit):
 
 # -- deletion requests and the salt --
 
+
 def test_deletion_requests_add_get_all_update(kit):
     dels = kit.main.records.deletions
     first = dels.add(now=10.0, key="evt-1", source="tiktok", open_id="-000a", email="")
@@ -369,8 +419,9 @@ def test_erase_matches_only_proven_identifiers(kit):
     by_meta = dels.add(now=3.0, source="meta", meta_user_id="-000a")
     same_name = dels.add(now=4.0, source="form", username="ann")
     other = dels.add(now=5.0, source="form", open_id="-000b")
-    assert kit.open().records.deletions.erase("-000a", code=verified["code"], subject="h" * 64, now=9.0,
-                                              note="done") == 3
+    assert (
+        kit.open().records.deletions.erase("-000a", code=verified["code"], subject="h" * 64, now=9.0, note="done") == 3
+    )
     got = {r["code"]: r for r in dels.all()}
     for req in (verified, by_open_id, by_meta):
         r = got[req["code"]]
@@ -387,6 +438,7 @@ def test_the_salt_is_one_per_install(kit):
 
 
 # -- connect attempts --
+
 
 def test_connect_attempts_finish_once_on_any_instance(kit):
     mine, theirs = kit.main.attempts, kit.open().attempts
@@ -435,6 +487,7 @@ def test_expired_attempts_and_the_pending_bound_and_sweep(kit):
 
 # -- the deletion form's rate limit --
 
+
 def test_rate_limit_counts_hits_per_client_in_a_window(kit):
     limit = kit.limiter(3, window=60)
     assert [limit.allow("10.0.0.1", now=100.0 + i) for i in range(4)] == [True, True, True, False]
@@ -446,14 +499,19 @@ def test_rate_limit_is_shared_by_instances_and_keeps_no_address(pg_url, tmp_path
     # PostgreSQL only: the file backend's count is shared by one machine's workers (tests/test_security.py).
     kit = make_kit("postgresql", tmp_path, pg_url)
     a, b = kit.limiter(2, window=60), kit.limiter(2, window=60, backend=kit.open(lock_timeout=5))
-    assert [a.allow("203.0.113.9", now=1000.0), b.allow("203.0.113.9", now=1001.0),
-            a.allow("203.0.113.9", now=1002.0), b.allow("203.0.113.9", now=1003.0)] == [True, True, False, False]
+    assert [
+        a.allow("203.0.113.9", now=1000.0),
+        b.allow("203.0.113.9", now=1001.0),
+        a.allow("203.0.113.9", now=1002.0),
+        b.allow("203.0.113.9", now=1003.0),
+    ] == [True, True, False, False]
     assert "203.0.113.9" not in kit.everything() and len(kit.rows("rate_hits")) == 1
     b.allow("198.51.100.7", now=1100.0)  # a window later: the first client's row is deleted
     assert len(kit.rows("rate_hits")) == 1
 
 
 # -- erasure --
+
 
 def test_erasure_leaves_nothing_naming_the_account(kit):
     victim, bystander = "-000victim", "-000bystander"
@@ -463,8 +521,16 @@ def test_erasure_leaves_nothing_naming_the_account(kit):
     recs = backend.records
     recs.events.add({**receipt("pub-1"), "user": victim})
     recs.events.add({**receipt("pub-2"), "user": bystander})
-    removal = {"id": "rm-1", "at": 3.0, "event": "authorization.removed", "create_time": 3, "user": victim,
-               "subject": recs.subject(victim), "content": {"reason": 1}, "done": False}
+    removal = {
+        "id": "rm-1",
+        "at": 3.0,
+        "event": "authorization.removed",
+        "create_time": 3,
+        "user": victim,
+        "subject": recs.subject(victim),
+        "content": {"reason": 1},
+        "done": False,
+    }
     assert recs.events.add(removal) == "new"
     recs.deletions.add(now=1.0, source="tiktok", open_id=victim)
     recs.deletions.add(now=2.0, source="meta", meta_user_id=victim)

@@ -1,4 +1,5 @@
 """The token store on a real file system: modes, encryption, crashes, concurrent processes."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def account(open_id: str = "-000alice", **extra) -> dict:
     acc = {"open_id": open_id, "display_name": extra.pop("display_name", "Alice")}
-    apply_tokens(acc, {"access_token": f"act.{open_id}-access-0123456789", "refresh_token":
-                       f"rft.{open_id}-refresh-0123456789", "expires_in": 86400, "refresh_expires_in": 31536000,
-                       "scope": "user.info.basic,video.publish"}, time.time())
+    apply_tokens(
+        acc,
+        {
+            "access_token": f"act.{open_id}-access-0123456789",
+            "refresh_token": f"rft.{open_id}-refresh-0123456789",
+            "expires_in": 86400,
+            "refresh_expires_in": 31536000,
+            "scope": "user.info.basic,video.publish",
+        },
+        time.time(),
+    )
     acc.update(extra)
     return acc
 
@@ -92,7 +101,7 @@ def test_wrong_or_missing_key_is_a_clear_error(tmp_path):
 
 def test_corrupt_file_is_a_clear_error_and_is_left_alone(tmp_path):
     (tmp_path / "tokens.json").write_text('{"version": 1, "accounts": {')
-    with pytest.raises(StoreError, match="not valid JSON.*backup"):
+    with pytest.raises(StoreError, match=r"not valid JSON.*backup"):
         TokenStore(tmp_path).list()
     assert (tmp_path / "tokens.json").read_text() == '{"version": 1, "accounts": {'
     (tmp_path / "tokens.json").write_text('{"version": 7}')
@@ -127,19 +136,27 @@ def test_refresh_marks_an_account_whose_refresh_token_expired(tmp_path):
 def test_refresh_persists_the_rotated_token_before_returning(tmp_path):
     store = TokenStore(tmp_path)
     store.put(account(expires_at=time.time() + 10))
-    new = {"access_token": "act.new-access-token-1234", "refresh_token": "rft.new-refresh-token-1234",
-           "expires_in": 7200, "refresh_expires_in": 15552000, "scope": "user.info.basic"}
+    new = {
+        "access_token": "act.new-access-token-1234",
+        "refresh_token": "rft.new-refresh-token-1234",
+        "expires_in": 7200,
+        "refresh_expires_in": 15552000,
+        "scope": "user.info.basic",
+    }
     got = store.refresh("-000alice", lambda acc: new, margin=300)
     on_disk = TokenStore(tmp_path).get("-000alice")
     assert got["refresh_token"] == on_disk["refresh_token"] == "rft.new-refresh-token-1234"
-    assert store.refresh("-000alice", lambda acc: pytest.fail("still fresh"), margin=300)["access_token"] == \
-        "act.new-access-token-1234"
+    assert (
+        store.refresh("-000alice", lambda acc: pytest.fail("still fresh"), margin=300)["access_token"]
+        == "act.new-access-token-1234"
+    )
 
 
 # -- a model-based check: any sequence of changes reads back the same, from a fresh process view --
 
-ops = st.lists(st.tuples(st.sampled_from(["put", "delete", "update"]), st.integers(0, 5), st.integers(0, 99)),
-               max_size=25)
+ops = st.lists(
+    st.tuples(st.sampled_from(["put", "delete", "update"]), st.integers(0, 5), st.integers(0, 99)), max_size=25
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -188,15 +205,19 @@ def test_kill_9_during_writes_leaves_a_valid_loadable_store(tmp_path):
     rng = random.Random(1234)
     last = 0
     for round_ in range(12):
-        child = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(rng.choice([2, 5, 16])), str(last)],
-                                 stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        child = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path), str(rng.choice([2, 5, 16])), str(last)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         first = child.stdout.readline()
         assert first  # running and writing
         time.sleep(rng.uniform(0.005, 0.12))
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate()
         acked = [int(x) for x in (first + out).split()]
-        last = max(acked + [last])
+        last = max([*acked, last])
         doc = json.loads((tmp_path / "tokens.json").read_text())  # never torn
         assert doc["version"] == 1
         hot = TokenStore(tmp_path).get("-000hot")

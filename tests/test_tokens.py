@@ -1,8 +1,10 @@
 """Handing out fresh tokens: fresh_token(), rotation, reconnect marking, retries, many processes at once."""
+
 from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -11,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from callback.data.accounts import AccountError
 from callback.data.store import ReconnectNeeded
 from callback.data.tokens import TokenStore
 from callback.platform.tiktok import PlatformError, TikTok
-from callback.data.accounts import AccountError
 from callback.tokens import fresh_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,16 +27,42 @@ def keeper(live_service, sandbox):
     """One account connected through the real flow; settings and environment that reach it."""
     assert live_service.connect().status_code == 200
     cfg = live_service.app.config
-    settings = {k: cfg[k] for k in ("DATA_DIR", "FACTS_FILE", "TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET",
-                                    "TIKTOK_API_BASE", "TIKTOK_AUTH_BASE", "HTTP_TIMEOUT", "HTTP_BACKOFF")}
-    env = {"GREENLIGHT_DATA_DIR": cfg["DATA_DIR"], "GREENLIGHT_FACTS": cfg["FACTS_FILE"],
-           "TIKTOK_CLIENT_KEY": cfg["TIKTOK_CLIENT_KEY"], "TIKTOK_CLIENT_SECRET": cfg["TIKTOK_CLIENT_SECRET"],
-           "GREENLIGHT_TIKTOK_API_BASE": sandbox.url, "GREENLIGHT_HTTP_BACKOFF": "0.01",
-           "GREENLIGHT_HTTP_TIMEOUT": "2"}
+    settings = {
+        k: cfg[k]
+        for k in (
+            "DATA_DIR",
+            "FACTS_FILE",
+            "TIKTOK_CLIENT_KEY",
+            "TIKTOK_CLIENT_SECRET",
+            "TIKTOK_API_BASE",
+            "TIKTOK_AUTH_BASE",
+            "HTTP_TIMEOUT",
+            "HTTP_BACKOFF",
+        )
+    }
+    env = {
+        "GREENLIGHT_DATA_DIR": cfg["DATA_DIR"],
+        "GREENLIGHT_FACTS": cfg["FACTS_FILE"],
+        "TIKTOK_CLIENT_KEY": cfg["TIKTOK_CLIENT_KEY"],
+        "TIKTOK_CLIENT_SECRET": cfg["TIKTOK_CLIENT_SECRET"],
+        "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
+        "GREENLIGHT_HTTP_BACKOFF": "0.01",
+        "GREENLIGHT_HTTP_TIMEOUT": "2",
+    }
     store = TokenStore(cfg["DATA_DIR"])
     sandbox.state.calls.clear()  # count only what the test itself causes
-    return type("Keeper", (), {"settings": settings, "env": env, "store": store, "service": live_service,
-                               "account": store.list()[0], "sandbox": sandbox})()
+    return type(
+        "Keeper",
+        (),
+        {
+            "settings": settings,
+            "env": env,
+            "store": store,
+            "service": live_service,
+            "account": store.list()[0],
+            "sandbox": sandbox,
+        },
+    )()
 
 
 def expire_soon(keeper, seconds: float = 10) -> None:
@@ -118,7 +146,7 @@ def test_hang_on_every_attempt_fails_after_the_bounded_retries(keeper):
     expire_soon(keeper, -1)
     keeper.sandbox.fault("token", "hang", count=3, delay=0.6)
     start = time.monotonic()
-    with pytest.raises(PlatformError, match="no answer within 0.2 s"):
+    with pytest.raises(PlatformError, match=re.escape("no answer within 0.2 s")):
         fresh_token(settings={**keeper.settings, "HTTP_TIMEOUT": 0.2, "HTTP_RETRIES": 2})
     assert time.monotonic() - start < 1.5 and keeper.sandbox.calls("token") == 3
 
@@ -175,9 +203,17 @@ def test_eight_processes_at_expiry_cause_exactly_one_refresh(keeper):
     keeper.sandbox.fault("token", "slow", count=1, delay=0.5)
     env = {**os.environ, **keeper.env}
     start_at = time.time() + 2.5  # after every interpreter has started
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(start_at), "cli" if i % 2 else "python"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-             for i in range(8)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(start_at), "cli" if i % 2 else "python"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+        for i in range(8)
+    ]
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [err for _, err in results]
     tokens = {out.strip() for out, _ in results}

@@ -1,4 +1,5 @@
 """`greenlight token`, `tokens list|refresh|revoke|export` and `redirect-uri`, through CliRunner."""
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,16 @@ def gl(live_service, sandbox):
     """Run `greenlight ...` against the live service's data dir and the sandbox; one account connected."""
     assert live_service.connect().status_code == 200
     cfg = live_service.app.config
-    env = {"GREENLIGHT_DATA_DIR": cfg["DATA_DIR"], "GREENLIGHT_FACTS": cfg["FACTS_FILE"],
-           "TIKTOK_CLIENT_KEY": cfg["TIKTOK_CLIENT_KEY"], "TIKTOK_CLIENT_SECRET": cfg["TIKTOK_CLIENT_SECRET"],
-           "GREENLIGHT_TIKTOK_API_BASE": sandbox.url, "GREENLIGHT_HTTP_BACKOFF": "0.01",
-           "GREENLIGHT_HTTP_TIMEOUT": "2", "GREENLIGHT_REDIRECT_URI": ""}
+    env = {
+        "GREENLIGHT_DATA_DIR": cfg["DATA_DIR"],
+        "GREENLIGHT_FACTS": cfg["FACTS_FILE"],
+        "TIKTOK_CLIENT_KEY": cfg["TIKTOK_CLIENT_KEY"],
+        "TIKTOK_CLIENT_SECRET": cfg["TIKTOK_CLIENT_SECRET"],
+        "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
+        "GREENLIGHT_HTTP_BACKOFF": "0.01",
+        "GREENLIGHT_HTTP_TIMEOUT": "2",
+        "GREENLIGHT_REDIRECT_URI": "",
+    }
     sandbox.state.calls.clear()
 
     def run(*args, input=None, **extra_env):
@@ -179,7 +186,14 @@ def test_redirect_uri_explains_problems(gl):
 
 
 def test_every_command_has_help():
-    for args in (["token"], ["tokens"], ["tokens", "list"], ["tokens", "refresh"], ["tokens", "revoke"],
-                 ["tokens", "export"], ["redirect-uri"]):
-        r = CliRunner().invoke(cli, args + ["--help"])
+    for args in (
+        ["token"],
+        ["tokens"],
+        ["tokens", "list"],
+        ["tokens", "refresh"],
+        ["tokens", "revoke"],
+        ["tokens", "export"],
+        ["redirect-uri"],
+    ):
+        r = CliRunner().invoke(cli, [*args, "--help"])
         assert r.exit_code == 0 and "Usage:" in r.output

@@ -1,4 +1,5 @@
 """Tokens under faults and abuse: outages, accounts to reconnect, ambiguous names, leaky platform errors."""
+
 from __future__ import annotations
 
 import json
@@ -30,10 +31,17 @@ def gl(live_service, sandbox):
     """Run `greenlight ...` against the live service's data dir and the sandbox; one account connected."""
     assert live_service.connect().status_code == 200
     cfg = live_service.app.config
-    env = {"GREENLIGHT_DATA_DIR": cfg["DATA_DIR"], "GREENLIGHT_FACTS": cfg["FACTS_FILE"],
-           "TIKTOK_CLIENT_KEY": cfg["TIKTOK_CLIENT_KEY"], "TIKTOK_CLIENT_SECRET": cfg["TIKTOK_CLIENT_SECRET"],
-           "GREENLIGHT_TIKTOK_API_BASE": sandbox.url, "GREENLIGHT_HTTP_BACKOFF": "0.01",
-           "GREENLIGHT_HTTP_TIMEOUT": "2", "GREENLIGHT_HTTP_RETRIES": "1", "GREENLIGHT_REDIRECT_URI": ""}
+    env = {
+        "GREENLIGHT_DATA_DIR": cfg["DATA_DIR"],
+        "GREENLIGHT_FACTS": cfg["FACTS_FILE"],
+        "TIKTOK_CLIENT_KEY": cfg["TIKTOK_CLIENT_KEY"],
+        "TIKTOK_CLIENT_SECRET": cfg["TIKTOK_CLIENT_SECRET"],
+        "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
+        "GREENLIGHT_HTTP_BACKOFF": "0.01",
+        "GREENLIGHT_HTTP_TIMEOUT": "2",
+        "GREENLIGHT_HTTP_RETRIES": "1",
+        "GREENLIGHT_REDIRECT_URI": "",
+    }
     sandbox.state.calls.clear()
 
     def run(*args, input=None, **extra_env):
@@ -43,9 +51,22 @@ def gl(live_service, sandbox):
     run.account = run.store.list()[0]
     run.open_id = run.account["open_id"]
     run.sandbox, run.service = sandbox, live_service
-    run.settings = {"DATA_DIR": cfg["DATA_DIR"], "FACTS_FILE": cfg["FACTS_FILE"], "HTTP_RETRIES": 1,
-                    **{k: cfg[k] for k in ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_API_BASE",
-                                           "TIKTOK_AUTH_BASE", "HTTP_TIMEOUT", "HTTP_BACKOFF")}}
+    run.settings = {
+        "DATA_DIR": cfg["DATA_DIR"],
+        "FACTS_FILE": cfg["FACTS_FILE"],
+        "HTTP_RETRIES": 1,
+        **{
+            k: cfg[k]
+            for k in (
+                "TIKTOK_CLIENT_KEY",
+                "TIKTOK_CLIENT_SECRET",
+                "TIKTOK_API_BASE",
+                "TIKTOK_AUTH_BASE",
+                "HTTP_TIMEOUT",
+                "HTTP_BACKOFF",
+            )
+        },
+    }
     return run
 
 
@@ -60,6 +81,7 @@ def closed_port() -> int:
 
 
 # -- 8. revoking an account marked "needs reconnect" still revokes what can be revoked --
+
 
 def test_revoke_of_an_account_to_reconnect_revokes_its_still_valid_access_token(gl):
     # Another tool rotated the refresh token: ours is rejected, yet the grant and access token live on.
@@ -84,6 +106,7 @@ def test_revoke_of_an_account_to_reconnect_with_an_expired_token_only_deletes_lo
 
 
 # -- 9. a display name shared by several accounts is refused, never guessed --
+
 
 def test_a_shared_display_name_is_refused_by_revoke_and_token(gl):
     second = gl.sandbox.users()[1].open_id
@@ -114,6 +137,7 @@ def test_a_shared_display_name_is_refused_by_revoke_and_token(gl):
 
 
 # -- 10. a refresh that fails for now does not withhold a token that still works --
+
 
 @pytest.mark.parametrize("fault", ["server_error", "temporarily_unavailable", "http_502", "hang", "unreachable"])
 def test_token_hands_out_the_still_valid_token_during_an_outage(gl, fault):
@@ -187,17 +211,24 @@ def test_doctor_says_the_token_works_for_now_but_the_account_must_reconnect(gl):
 
 # -- 11. a platform error_description that echoes credentials is redacted in the CLI --
 
+
 class Echoing(BaseHTTPRequestHandler):
     """A token endpoint that quotes the credentials it was sent back in its error_description."""
 
     status = 400
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         form = dict(parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
-        body = json.dumps({"error": "invalid_request" if self.status < 500 else "server_error",
-                           "error_description": f"refresh token {form.get('refresh_token')} is malformed for "
-                                                f"client {form.get('client_secret')} (Bearer {form.get('refresh_token')})",
-                           "log_id": "stub"}).encode()
+        body = json.dumps(
+            {
+                "error": "invalid_request" if self.status < 500 else "server_error",
+                "error_description": (
+                    f"refresh token {form.get('refresh_token')} is malformed for "
+                    f"client {form.get('client_secret')} (Bearer {form.get('refresh_token')})"
+                ),
+                "log_id": "stub",
+            }
+        ).encode()
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -223,16 +254,29 @@ def leaky(tmp_path):
     secret = "stub-secret-" + secrets.token_hex(8)  # unknown to any log redaction this process set up
     refresh = "rft." + secrets.token_urlsafe(30)
     store = TokenStore(tmp_path / "data")
-    store.put({"open_id": "-000leaky", "display_name": "Leaky", "scope": ["user.info.basic"],
-               "access_token": "act." + secrets.token_urlsafe(30), "refresh_token": refresh,
-               "expires_at": time.time() - 1, "refresh_expires_at": time.time() + 86400 * 100,
-               "needs_reconnect": None})
+    store.put(
+        {
+            "open_id": "-000leaky",
+            "display_name": "Leaky",
+            "scope": ["user.info.basic"],
+            "access_token": "act." + secrets.token_urlsafe(30),
+            "refresh_token": refresh,
+            "expires_at": time.time() - 1,
+            "refresh_expires_at": time.time() + 86400 * 100,
+            "needs_reconnect": None,
+        }
+    )
 
     def run(status: int, *args):
-        env = {"GREENLIGHT_DATA_DIR": str(tmp_path / "data"), "GREENLIGHT_FACTS": str(ROOT / "mkdocs.yml"),
-               "TIKTOK_CLIENT_KEY": "stubclientkey", "TIKTOK_CLIENT_SECRET": secret,
-               "GREENLIGHT_TIKTOK_API_BASE": start(status), "GREENLIGHT_HTTP_BACKOFF": "0.01",
-               "GREENLIGHT_HTTP_RETRIES": "1"}
+        env = {
+            "GREENLIGHT_DATA_DIR": str(tmp_path / "data"),
+            "GREENLIGHT_FACTS": str(ROOT / "mkdocs.yml"),
+            "TIKTOK_CLIENT_KEY": "stubclientkey",
+            "TIKTOK_CLIENT_SECRET": secret,
+            "GREENLIGHT_TIKTOK_API_BASE": start(status),
+            "GREENLIGHT_HTTP_BACKOFF": "0.01",
+            "GREENLIGHT_HTTP_RETRIES": "1",
+        }
         return CliRunner().invoke(cli, list(args), env=env)
 
     run.secret, run.refresh, run.store = secret, refresh, store

@@ -1,4 +1,5 @@
 """POST /webhooks/tiktok through the real app and the real file store: signatures, dedupe, erasure, posts."""
+
 from __future__ import annotations
 
 import errno
@@ -13,23 +14,48 @@ from pathlib import Path
 import pytest
 
 from callback.data.records import Records
-from callback.sandbox.webhooks import signature, webhook_body
 from callback.data.tokens import TokenStore
+from callback.sandbox.webhooks import signature, webhook_body
 
 OPEN_ID = "-000AnnaExampleOpenId4242"
-ACCOUNT = {"open_id": OPEN_ID, "display_name": "Anna Example", "union_id": "u.anna0123456789",
-           "avatar_url": "https://p16.tiktokcdn.example/anna.jpeg", "access_token": "act.anna-token-1234567890",
-           "refresh_token": "rft.anna-refresh-1234567890", "expires_at": 0, "refresh_expires_at": 0,
-           "scope": ["user.info.basic", "video.publish"], "connected_at": 1.0}
+ACCOUNT = {
+    "open_id": OPEN_ID,
+    "display_name": "Anna Example",
+    "union_id": "u.anna0123456789",
+    "avatar_url": "https://p16.tiktokcdn.example/anna.jpeg",
+    "access_token": "act.anna-token-1234567890",
+    "refresh_token": "rft.anna-refresh-1234567890",
+    "expires_at": 0,
+    "refresh_expires_at": 0,
+    "scope": ["user.info.basic", "video.publish"],
+    "connected_at": 1.0,
+}
 
 
-def post(client, config, event, user=OPEN_ID, content=None, *, ts=None, create_time=None, body=None,
-         header=None, secret=None, client_key=None):
+def post(
+    client,
+    config,
+    event,
+    user=OPEN_ID,
+    content=None,
+    *,
+    ts=None,
+    create_time=None,
+    body=None,
+    header=None,
+    secret=None,
+    client_key=None,
+):
     """Deliver one event the way TikTok does (or with the given body/header), through the test client."""
     ts = int(time.time()) if ts is None else ts
     if body is None:
-        body = webhook_body(client_key or config["TIKTOK_CLIENT_KEY"], event, user, content or {},
-                            create_time if create_time is not None else ts)
+        body = webhook_body(
+            client_key or config["TIKTOK_CLIENT_KEY"],
+            event,
+            user,
+            content or {},
+            create_time if create_time is not None else ts,
+        )
     if header is None:
         header = signature(secret or config["TIKTOK_CLIENT_SECRET"], ts, body)
     headers = {"Content-Type": "application/json"}
@@ -41,8 +67,11 @@ def post(client, config, event, user=OPEN_ID, content=None, *, ts=None, create_t
 def snapshot(data_dir) -> dict:
     """Hash every file under the data directory (lock files included: they must not appear either)."""
     root = Path(data_dir)
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def everything(data_dir) -> str:
@@ -88,8 +117,10 @@ def test_an_event_the_disk_refuses_is_not_acknowledged(client, app_config, monke
         post(client, app_config, "post.publish.complete", content={"publish_id": "v_pub_3"})
 
 
-@pytest.mark.parametrize("case", ["tampered body", "tampered timestamp", "stale", "future", "missing",
-                                  "malformed", "wrong secret", "empty header"])
+@pytest.mark.parametrize(
+    "case",
+    ["tampered body", "tampered timestamp", "stale", "future", "missing", "malformed", "wrong secret", "empty header"],
+)
 def test_bad_signatures_get_401_and_change_nothing(client, app_config, case):
     post(client, app_config, "post.publish.complete", content={"publish_id": "before"})  # some state to keep
     before = snapshot(app_config["DATA_DIR"])
@@ -97,14 +128,14 @@ def test_bad_signatures_get_401_and_change_nothing(client, app_config, case):
     body = webhook_body(app_config["TIKTOK_CLIENT_KEY"], "authorization.removed", OPEN_ID, {"reason": 1}, now)
     good = signature(app_config["TIKTOK_CLIENT_SECRET"], now, body)
     kwargs = {
-        "tampered body": dict(body=body.replace(b"authorization.removed", b"authorization.removeD"), header=good),
-        "tampered timestamp": dict(body=body, header=good.replace(f"t={now}", f"t={now - 1}")),
-        "stale": dict(body=body, header=signature(app_config["TIKTOK_CLIENT_SECRET"], now - 301, body)),
-        "future": dict(body=body, header=signature(app_config["TIKTOK_CLIENT_SECRET"], now + 301, body)),
-        "missing": dict(body=body, header=False),
-        "malformed": dict(body=body, header=good.replace(",s=", ";s=")),
-        "wrong secret": dict(body=body, header=signature("not-our-secret-at-all", now, body)),
-        "empty header": dict(body=body, header=""),
+        "tampered body": {"body": body.replace(b"authorization.removed", b"authorization.removeD"), "header": good},
+        "tampered timestamp": {"body": body, "header": good.replace(f"t={now}", f"t={now - 1}")},
+        "stale": {"body": body, "header": signature(app_config["TIKTOK_CLIENT_SECRET"], now - 301, body)},
+        "future": {"body": body, "header": signature(app_config["TIKTOK_CLIENT_SECRET"], now + 301, body)},
+        "missing": {"body": body, "header": False},
+        "malformed": {"body": body, "header": good.replace(",s=", ";s=")},
+        "wrong secret": {"body": body, "header": signature("not-our-secret-at-all", now, body)},
+        "empty header": {"body": body, "header": ""},
     }[case]
     r = post(client, app_config, "", **kwargs)
     assert r.status_code == 401 and r.json["error"] == "invalid_signature"
@@ -119,17 +150,28 @@ def test_tolerance_comes_from_settings(app_config):
     assert post(client, app_config, "x.y", ts=int(time.time()) - 5).status_code == 200
 
 
-@pytest.mark.parametrize("body,word", [
-    (b"not json", "JSON"), (b"[]", "object"), (b'{"client_key": 1}', "client_key"),
-    (b'{"client_key":"sbawtestclientkey","event":"e","user_openid":"u","create_time":"soon","content":"{}"}',
-     "create_time"),
-    (b'{"client_key":"sbawtestclientkey","event":"e","user_openid":"u","create_time":1,"content":"{not"}',
-     "content"),
-    (b'{"client_key":"sbawtestclientkey","event":"e","user_openid":"u","create_time":1,"content":"[1]"}',
-     "content"),
-    (b'{"client_key":"sbawtestclientkey","event":"","user_openid":"u","create_time":1,"content":"{}"}', "event"),
-    (b'\xff\xfe', "JSON"),
-])
+@pytest.mark.parametrize(
+    "body,word",
+    [
+        (b"not json", "JSON"),
+        (b"[]", "object"),
+        (b'{"client_key": 1}', "client_key"),
+        (
+            b'{"client_key":"sbawtestclientkey","event":"e","user_openid":"u","create_time":"soon","content":"{}"}',
+            "create_time",
+        ),
+        (
+            b'{"client_key":"sbawtestclientkey","event":"e","user_openid":"u","create_time":1,"content":"{not"}',
+            "content",
+        ),
+        (
+            b'{"client_key":"sbawtestclientkey","event":"e","user_openid":"u","create_time":1,"content":"[1]"}',
+            "content",
+        ),
+        (b'{"client_key":"sbawtestclientkey","event":"","user_openid":"u","create_time":1,"content":"{}"}', "event"),
+        (b"\xff\xfe", "JSON"),
+    ],
+)
 def test_signed_but_bad_bodies_get_400_and_change_nothing(client, app_config, body, word):
     before = snapshot(app_config["DATA_DIR"])
     r = post(client, app_config, "", body=body)
@@ -148,8 +190,12 @@ def test_duplicate_delivery_is_processed_once(client, app_config, recs):
     ts = int(time.time())
     first = post(client, app_config, "post.publish.complete", content={"publish_id": "p1"}, ts=ts)
     # TikTok's retry: signed again later, and (as some senders do) serialised with other whitespace.
-    body = json.dumps(json.loads(webhook_body(app_config["TIKTOK_CLIENT_KEY"], "post.publish.complete", OPEN_ID,
-                                              {"publish_id": "p1"}, ts)), indent=1).encode()
+    body = json.dumps(
+        json.loads(
+            webhook_body(app_config["TIKTOK_CLIENT_KEY"], "post.publish.complete", OPEN_ID, {"publish_id": "p1"}, ts)
+        ),
+        indent=1,
+    ).encode()
     again = post(client, app_config, "", body=body, ts=ts + 30)
     assert first.json["status"] == "ok" and again.status_code == 200 and again.json["status"] == "duplicate"
     assert first.json["id"] == again.json["id"]
@@ -160,8 +206,12 @@ def test_duplicate_removal_erases_once(client, app_config, recs, app):
     app.extensions["greenlight"]["store"].put(dict(ACCOUNT))
     ts = int(time.time())
     assert post(client, app_config, "authorization.removed", content={"reason": 1}, ts=ts).json["status"] == "ok"
-    assert post(client, app_config, "authorization.removed", content={"reason": 1}, ts=ts + 1, create_time=ts).json["status"] == \
-        "duplicate"
+    assert (
+        post(client, app_config, "authorization.removed", content={"reason": 1}, ts=ts + 1, create_time=ts).json[
+            "status"
+        ]
+        == "duplicate"
+    )
     assert len(recs.deletions.all()) == 1  # one deletion receipt, not two
 
 
@@ -186,9 +236,18 @@ def test_unknown_events_are_recorded_and_answered_200(client, app_config, recs):
     assert receipt["event"] == "something.new.from.tiktok" and receipt["content"] == {"anything": [1, 2]}
 
 
-@pytest.mark.parametrize("reason,words", [(0, "unknown reason"), (1, "disconnected"), (2, "deleted their TikTok"),
-                                          (3, "age changed"), (4, "banned"), (5, "developer revoked"),
-                                          (99, "unknown reason")])
+@pytest.mark.parametrize(
+    "reason,words",
+    [
+        (0, "unknown reason"),
+        (1, "disconnected"),
+        (2, "deleted their TikTok"),
+        (3, "age changed"),
+        (4, "banned"),
+        (5, "developer revoked"),
+        (99, "unknown reason"),
+    ],
+)
 def test_removal_reasons_are_logged_in_words(client, app_config, caplog, reason, words):
     with caplog.at_level(logging.INFO, logger="greenlight"):
         assert post(client, app_config, "authorization.removed", content={"reason": reason}).status_code == 200
@@ -200,12 +259,25 @@ def test_authorization_removed_leaves_no_trace_but_the_receipt(client, app_confi
     store: TokenStore = app.extensions["greenlight"]["store"]
     store.put(dict(ACCOUNT))
     store.update(OPEN_ID, last_used_at=time.time())  # a journal line naming the account, too
-    store.put({"open_id": "-000OtherUser0000000", "display_name": "Other Person", "access_token": "act.other-1234",
-               "refresh_token": "rft.other-1234", "connected_at": 1.0})
-    for i, event in enumerate(["post.publish.inbox_delivered", "post.publish.complete",
-                               "post.publish.publicly_available"]):
-        post(client, app_config, event, content={"publish_id": "v_pub_anna", "post_id": "7300000000000000001"},
-             create_time=1700000000 + i)
+    store.put(
+        {
+            "open_id": "-000OtherUser0000000",
+            "display_name": "Other Person",
+            "access_token": "act.other-1234",
+            "refresh_token": "rft.other-1234",
+            "connected_at": 1.0,
+        }
+    )
+    for i, event in enumerate(
+        ["post.publish.inbox_delivered", "post.publish.complete", "post.publish.publicly_available"]
+    ):
+        post(
+            client,
+            app_config,
+            event,
+            content={"publish_id": "v_pub_anna", "post_id": "7300000000000000001"},
+            create_time=1700000000 + i,
+        )
     post(client, app_config, "post.publish.complete", user="-000OtherUser0000000", content={"publish_id": "v_other"})
     # Typed by anyone, so unproven: the signed event for OPEN_ID must not close it (the operator reviews it).
     typed = recs.deletions.add(source="form", username="Anna Example", email="anna@example.org")
@@ -217,8 +289,15 @@ def test_authorization_removed_leaves_no_trace_but_the_receipt(client, app_confi
     assert r.status_code == 200
 
     data = everything(app_config["DATA_DIR"])
-    for identifier in (OPEN_ID, ACCOUNT["union_id"], ACCOUNT["access_token"], ACCOUNT["refresh_token"],
-                       "anna.jpeg", "v_pub_anna", "7300000000000000001"):
+    for identifier in (
+        OPEN_ID,
+        ACCOUNT["union_id"],
+        ACCOUNT["access_token"],
+        ACCOUNT["refresh_token"],
+        "anna.jpeg",
+        "v_pub_anna",
+        "7300000000000000001",
+    ):
         assert identifier not in data, identifier
     assert store.get(OPEN_ID) is None
     assert store.get("-000OtherUser0000000")["display_name"] == "Other Person"  # nobody else is touched
@@ -239,11 +318,22 @@ def test_posts_command_shows_the_latest_status(client, app_config, app):
 
     app.extensions["greenlight"]["store"].put(dict(ACCOUNT))
     post(client, app_config, "post.publish.inbox_delivered", content={"publish_id": "v_pub_a"}, create_time=100)
-    post(client, app_config, "post.publish.publicly_available",
-         content={"publish_id": "v_pub_a", "post_id": "7311"}, create_time=300)
+    post(
+        client,
+        app_config,
+        "post.publish.publicly_available",
+        content={"publish_id": "v_pub_a", "post_id": "7311"},
+        create_time=300,
+    )
     post(client, app_config, "post.publish.complete", content={"publish_id": "v_pub_a"}, create_time=200)  # late
-    post(client, app_config, "post.publish.failed", user="-000Stranger000000",
-         content={"publish_id": "v_pub_b", "reason": "file_format_check_failed"}, create_time=400)
+    post(
+        client,
+        app_config,
+        "post.publish.failed",
+        user="-000Stranger000000",
+        content={"publish_id": "v_pub_b", "reason": "file_format_check_failed"},
+        create_time=400,
+    )
     post(client, app_config, "video.publish.completed", content={"share_id": "share_c"}, create_time=50)
     result = CliRunner().invoke(cli, ["posts", "--data-dir", app_config["DATA_DIR"]])
     assert result.exit_code == 0, result.output

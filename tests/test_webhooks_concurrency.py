@@ -1,4 +1,5 @@
 """The receipt log under gunicorn's shape: several processes with several threads, plus a concurrent rewrite."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -32,8 +33,16 @@ def _writer(data_dir: str, worker: int, results) -> None:
             # Every event is sent by two workers at once, as TikTok's retries can arrive.
             n = (worker // 2) * THREADS * EVENTS + thread * EVENTS + i
             user = "erase-me" if n % 5 == 0 else "keep-me"
-            outcome[f"{n:064x}"] = log.add({"id": f"{n:064x}", "at": 1.0, "event": "post.publish.complete",
-                                           "user": user, "content": {"publish_id": f"p{n}"}, "done": True})
+            outcome[f"{n:064x}"] = log.add(
+                {
+                    "id": f"{n:064x}",
+                    "at": 1.0,
+                    "event": "post.publish.complete",
+                    "user": user,
+                    "content": {"publish_id": f"p{n}"},
+                    "done": True,
+                }
+            )
 
     threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
     for t in threads:
@@ -63,7 +72,7 @@ def test_many_writers_record_each_event_once_and_lose_nothing(tmp_path):
         p.join(timeout=30)
     stop.set()
     eraser.join(timeout=30)
-    assert all(p.exitcode == 0 for p in writers + [eraser])
+    assert all(p.exitcode == 0 for p in [*writers, eraser])
     assert rewrites.value > 0  # the file was replaced under the writers' feet, more than once as a rule
 
     distinct = PROCESSES // 2 * THREADS * EVENTS

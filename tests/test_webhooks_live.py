@@ -1,4 +1,5 @@
 """Webhooks over real HTTP: the sandbox platform signs and delivers to the service on 127.0.0.1."""
+
 from __future__ import annotations
 
 import time
@@ -20,13 +21,17 @@ def test_disconnect_at_the_platform_erases_the_account(live_service, sandbox):
     assert live_service.connect(open_id=user.open_id).status_code == 200
     assert live_service.store().get(user.open_id)["display_name"] == user.display_name
     control = sandbox.url + "/_sandbox"
-    r = requests.post(control + "/webhook", json={"event": "post.publish.complete", "user_openid": user.open_id,
-                                                  "content": {"publish_id": "v_pub_live"}}, timeout=10)
+    r = requests.post(
+        control + "/webhook",
+        json={"event": "post.publish.complete", "user_openid": user.open_id, "content": {"publish_id": "v_pub_live"}},
+        timeout=10,
+    )
     assert r.json()["status"] == 200
     assert user.display_name in everything(live_service.data_dir)
 
-    r = requests.post(control + "/disconnect", json={"open_id": user.open_id, "client_key": sandbox.client.key},
-                      timeout=10)
+    r = requests.post(
+        control + "/disconnect", json={"open_id": user.open_id, "client_key": sandbox.client.key}, timeout=10
+    )
     assert r.json()["status"] == 200  # the service answered TikTok's delivery with 200
 
     assert live_service.store().get(user.open_id) is None
@@ -42,9 +47,15 @@ def test_concurrent_redeliveries_are_recorded_once(live_service, sandbox):
 
     def deliver(i: int) -> int:
         # The same event, each attempt signed at its own time, as TikTok's retries are.
-        return send_webhook(live_service.url + "/webhooks/tiktok", sandbox.client.key, sandbox.client.secret,
-                            "post.publish.failed", "-000someone", {"publish_id": "v_dup", "reason": "x"},
-                            timestamp=ts + i % 3).status_code
+        return send_webhook(
+            live_service.url + "/webhooks/tiktok",
+            sandbox.client.key,
+            sandbox.client.secret,
+            "post.publish.failed",
+            "-000someone",
+            {"publish_id": "v_dup", "reason": "x"},
+            timestamp=ts + i % 3,
+        ).status_code
 
     with ThreadPoolExecutor(16) as pool:
         statuses = list(pool.map(deliver, range(48)))

@@ -1,4 +1,5 @@
 """An installed wheel (not the source checkout) can start, build and check a site of its own."""
+
 from __future__ import annotations
 
 import os
@@ -26,16 +27,38 @@ def clean_env() -> dict:
 def installed(tmp_path_factory) -> Path:
     """A fresh venv holding the wheel built from this tree; its dependencies come from the test venv."""
     tmp = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(ROOT)],
-                   check=True, capture_output=True, env=clean_env())
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(ROOT)],
+        check=True,
+        capture_output=True,
+        env=clean_env(),
+    )
     wheel = next((tmp / "dist").glob("*.whl"))
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=clean_env())
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                    "--no-deps", str(wheel)], check=True, capture_output=True, env=clean_env())
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-deps",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        env=clean_env(),
+    )
     # Dependencies without a download: a plain path entry, so the test venv's editable checkout stays invisible.
-    site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    site = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return venv
 
@@ -57,8 +80,9 @@ def answers(port: int, seconds: float = 40) -> bool:
 
 
 def run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(venv / "bin" / "python"), *args], cwd=cwd, env=clean_env(), capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [str(venv / "bin" / "python"), *args], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_an_installed_wheel_can_init_and_build_a_site(installed, tmp_path):
@@ -90,11 +114,18 @@ def test_an_installed_wheel_can_init_and_build_a_site(installed, tmp_path):
 
     # the service starts from the wheel with its packaged gunicorn settings
     port = free_port()
-    env = {**clean_env(), "GREENLIGHT_BIND": f"127.0.0.1:{port}", "GREENLIGHT_SECRET_KEY": "w" * 40,
-           "TIKTOK_CLIENT_KEY": "sbawwheeltest", "TIKTOK_CLIENT_SECRET": "wheel-secret-0123456789",
-           "GREENLIGHT_WORKERS": "1", "GREENLIGHT_ACCESS_LOG": str(tmp_path / "access.log")}
-    proc = subprocess.Popen([greenlight, "run"], cwd=site, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    env = {
+        **clean_env(),
+        "GREENLIGHT_BIND": f"127.0.0.1:{port}",
+        "GREENLIGHT_SECRET_KEY": "w" * 40,
+        "TIKTOK_CLIENT_KEY": "sbawwheeltest",
+        "TIKTOK_CLIENT_SECRET": "wheel-secret-0123456789",
+        "GREENLIGHT_WORKERS": "1",
+        "GREENLIGHT_ACCESS_LOG": str(tmp_path / "access.log"),
+    }
+    proc = subprocess.Popen(
+        [greenlight, "run"], cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         assert answers(port), proc.stdout and proc.stdout.read1(4000)
     finally:

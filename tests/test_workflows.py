@@ -1,4 +1,5 @@
 """The GitHub workflows: every supported Python, no duplicate runs, least privilege, current actions, a safe deploy."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 # The newest major of each action confirmed from its releases; the workflows may use only these actions.
-NEWEST = {"actions/checkout": 7, "actions/setup-python": 7, "actions/cache": 5, "actions/configure-pages": 6,
-          "actions/upload-pages-artifact": 5, "actions/deploy-pages": 5}
+NEWEST = {
+    "actions/checkout": 7,
+    "actions/setup-python": 7,
+    "actions/cache": 5,
+    "actions/configure-pages": 6,
+    "actions/upload-pages-artifact": 5,
+    "actions/deploy-pages": 5,
+}
 
 
 def workflow(name: str) -> dict:
@@ -36,6 +43,14 @@ def uses(job: dict, action: str) -> list[dict]:
 
 
 PYPROJECT = (ROOT / "pyproject.toml").read_text()  # read as text: tomllib is not in Python 3.10
+MAKEFILE = (ROOT / "Makefile").read_text()
+
+
+def make_recipe(target: str) -> list[str]:
+    """The commands of a Makefile target's recipe, with the venv's `$(BIN)/` left out."""
+    found = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", MAKEFILE, re.M)
+    assert found, target
+    return [line.strip().replace("$(BIN)/", "") for line in found.group(1).splitlines()]
 
 
 def supported_pythons() -> list[str]:
@@ -82,6 +97,25 @@ def test_tests_cover_every_supported_python_with_browser_tests_once():
     assert "postgresql" in runs(jobs["test"])  # the storage tests' throwaway cluster
 
 
+def test_the_lint_job_runs_what_make_lint_runs_on_the_oldest_python():
+    lint = workflow("tests.yml")["jobs"]["lint"]
+    assert make_recipe("lint") == ["ruff check .", "ruff format --check .", "mypy"]
+    checks = [s["run"] for s in steps(lint) if "run" in s and "pip install" not in s["run"]]
+    # The workflow may ask ruff for annotations on the pull request; the commands stay the same.
+    assert [re.sub(r" --output-format=\S+", "", c) for c in checks] == make_recipe("lint")
+    oldest = supported_pythons()[0]
+    setup = uses(lint, "actions/setup-python")[0]["with"]
+    assert setup["python-version"] == oldest and setup["cache"] == "pip"
+    assert f'python_version = "{oldest}"' in PYPROJECT  # mypy checks the code as the oldest Python reads it
+    assert f'target-version = "py{oldest.replace(".", "")}"' in PYPROJECT
+    assert "pytest" not in runs(lint)
+
+
+def test_make_test_lints_before_the_suite():
+    assert re.search(r"^test: lint\b", MAKEFILE, re.M)  # a lint failure stops `make test` before the suite
+    assert make_recipe("test") == ["pytest"]
+
+
 def test_tests_install_the_project_and_cache_pip():
     jobs = workflow("tests.yml")["jobs"]
     for name, job in jobs.items():
@@ -120,17 +154,23 @@ def test_configure_pages_outputs_are_used():
     configure = uses(build, "actions/configure-pages")[0]
     reads = [s for s in steps(build) if f"steps.{configure['id']}.outputs.base_url" in str(s.get("env", {}))]
     assert reads and steps(build).index(reads[0]) < next(
-        i for i, s in enumerate(steps(build)) if "greenlight build" in s.get("run", ""))
+        i for i, s in enumerate(steps(build)) if "greenlight build" in s.get("run", "")
+    )
 
 
-@pytest.mark.parametrize("pages_url, ok", [("https://clipwise.example", True), ("https://clipwise.example/", True),
-                                           ("https://octocat.github.io/clipwise", False)])
+@pytest.mark.parametrize(
+    "pages_url, ok",
+    [
+        ("https://clipwise.example", True),
+        ("https://clipwise.example/", True),
+        ("https://octocat.github.io/clipwise", False),
+    ],
+)
 def test_the_site_address_check_compares_the_facts_with_pages(pages_url, ok):
     check = next(s for s in steps(workflow("pages.yml")["jobs"]["build"]) if "PAGES_URL" in s.get("env", {}))
     script = re.search(r"<<'EOF'\n(.*?)\nEOF", check["run"], re.S).group(1)
     env = {**os.environ, "PAGES_URL": pages_url}
     env.pop("GREENLIGHT_FACTS", None)
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert (done.returncode == 0) == ok, done.stdout + done.stderr
     assert ("::error::extra.app.urls.site is https://clipwise.example" in done.stdout) != ok

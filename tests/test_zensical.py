@@ -1,4 +1,5 @@
 """Zensical builds the same site as MkDocs from the same facts: pages, verification files, banner and guards."""
+
 from __future__ import annotations
 
 import os
@@ -9,6 +10,7 @@ from urllib.parse import urljoin
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from site_support import EXAMPLES, ROOT, article, build, built, footer, hrefs, project, read, text
 
 NOT_INSTALLED = "Zensical is not installed (it needs Python 3.11+): pip install 'greenlight-publish[zensical]'"
@@ -31,9 +33,11 @@ def zensical_site(tmp_path_factory):
     def get(name: str) -> Path:
         if name not in cache:
             out = tmp_path_factory.mktemp(f"zensical-{name}") / "site"
-            cache[name] = build_site(ROOT / "mkdocs.yml", facts=EXAMPLES[name], site_dir=out, production=False,
-                                     generator="zensical").site_dir
+            cache[name] = build_site(
+                ROOT / "mkdocs.yml", facts=EXAMPLES[name], site_dir=out, production=False, generator="zensical"
+            ).site_dir
         return cache[name]
+
     return get
 
 
@@ -93,8 +97,9 @@ def test_no_template_marker_and_no_theme_file_is_published(name, zensical_site):
             body = file.read_text(encoding="utf-8")
             assert "{{" not in body and "{%" not in body, path
     published = files(site)
-    assert not [p for p in published if p.endswith(("main.html", "home.html")) or p.startswith(("overrides/",
-                                                                                                "partials/"))]
+    assert not [
+        p for p in published if p.endswith(("main.html", "home.html")) or p.startswith(("overrides/", "partials/"))
+    ]
     assert "search.json" not in published  # MkDocs builds no search index either: the config lists no search
 
 
@@ -146,8 +151,13 @@ def test_a_resource_from_another_host_stops_a_zensical_build(tmp_path, facts_fil
     config = project(tmp_path, facts_file)
     terms = tmp_path / "docs" / "terms.md"
     terms.write_text(terms.read_text() + '\n<img src="https://cdn.example.net/pixel.gif" alt="">\n')
-    with pytest.raises(SiteError, match=r"load resources from other hosts(.|\n)*terms/index.html: "
-                                        r"https://cdn.example.net/pixel.gif"):
+    with pytest.raises(
+        SiteError,
+        match=(
+            r"load resources from other hosts(.|\n)*terms/index.html: "
+            r"https://cdn.example.net/pixel.gif"
+        ),
+    ):
         build_site(config, site_dir=tmp_path / "site", production=False, generator="zensical")
     assert not (tmp_path / "site").exists()
 
@@ -176,8 +186,9 @@ def test_a_plugin_zensical_would_skip_stops_the_build(tmp_path, facts_file):
 def test_a_zensical_template_error_is_reported_not_published(tmp_path, facts_file):
     config = configure(project(tmp_path, facts_file), theme={"custom_dir": "theme"})
     (tmp_path / "theme").mkdir()
-    (tmp_path / "theme" / "main.html").write_text('{% extends "base.html" %}{% block content %}{{ x.y( }}'
-                                                  "{% endblock %}")
+    (tmp_path / "theme" / "main.html").write_text(
+        '{% extends "base.html" %}{% block content %}{{ x.y( }}{% endblock %}'
+    )
     with pytest.raises(SiteError, match="Zensical could not build the site"):
         build_site(config, site_dir=tmp_path / "site", production=False, generator="zensical")
     assert not (tmp_path / "site").exists()
@@ -195,17 +206,30 @@ def test_a_zensical_that_skips_greenlights_theme_publishes_nothing(tmp_path, fac
         config = configure(*args, **kwargs)
         config["theme"]["custom_dir"] = str(plain_theme)
         return config
+
     monkeypatch.setattr(zensical_config, "configure", without_greenlights_theme)
-    with pytest.raises(SiteError, match="Zensical built index.md without the Content-Security-Policy and the "
-                                        "draft banner that Greenlight's theme adds; nothing was published"):
+    with pytest.raises(
+        SiteError,
+        match=re.escape(
+            "Zensical built index.md without the Content-Security-Policy and the "
+            "draft banner that Greenlight's theme adds; nothing was published"
+        ),
+    ):
         build_site(project(tmp_path, facts_file), site_dir=tmp_path / "site", generator="zensical")
     assert not (tmp_path / "site").exists()
 
 
-@pytest.mark.parametrize("src, directory_urls, url", [
-    ("index.md", True, "./"), ("privacy.md", True, "privacy/"), ("history/index.md", True, "history/"),
-    ("reindex.md", True, "reindex/"), ("privacy.md", False, "privacy.html"), ("history/index.md", False,
-                                                                                "history/index.html")])
+@pytest.mark.parametrize(
+    "src, directory_urls, url",
+    [
+        ("index.md", True, "./"),
+        ("privacy.md", True, "privacy/"),
+        ("history/index.md", True, "history/"),
+        ("reindex.md", True, "reindex/"),
+        ("privacy.md", False, "privacy.html"),
+        ("history/index.md", False, "history/index.html"),
+    ],
+)
 def test_page_urls_are_mkdocs_urls(src, directory_urls, url):
     from callback.site.zensical import page_url
 

@@ -1,12 +1,41 @@
 """`greenlight check`: every check, in report order, and the runner."""
+
 from __future__ import annotations
 
 from callback.checks import browser, content, facts, service, site
-from callback.checks.model import (Check, Finding, Result, Skip, Target, counts, fail, format_json, format_report,
-                                   note, ok, run_check, warn)
+from callback.checks.model import (
+    Check,
+    Finding,
+    Result,
+    Skip,
+    Target,
+    counts,
+    fail,
+    format_json,
+    format_report,
+    note,
+    ok,
+    run_check,
+    warn,
+)
 
-__all__ = ["Check", "Finding", "Result", "Skip", "Target", "all_checks", "counts", "fail", "format_json",
-           "format_report", "note", "ok", "run_all", "run_check", "warn"]
+__all__ = [
+    "Check",
+    "Finding",
+    "Result",
+    "Skip",
+    "Target",
+    "all_checks",
+    "counts",
+    "fail",
+    "format_json",
+    "format_report",
+    "note",
+    "ok",
+    "run_all",
+    "run_check",
+    "warn",
+]
 
 
 def all_checks() -> list[Check]:

@@ -1,4 +1,5 @@
 """URL questions the checks ask: is it the same host, is it the same page."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit

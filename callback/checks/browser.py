@@ -1,4 +1,5 @@
 """The visibility check: render the landing page in headless Chromium at desktop and phone widths."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,15 +7,22 @@ import concurrent.futures
 import os
 import shutil
 
-from callback.checks.model import Finding, Skip, Target, fail, note, register
 from callback.checks.addresses import origin
+from callback.checks.model import Finding, Skip, Target, fail, note, register
 
 CHECKS: list = []
 check = register(CHECKS, "browser")
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download is not needed
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 TIMEOUT_MS = 15000
 
@@ -48,8 +56,9 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def link_visibility(url: str, targets: dict[str, str], widths: dict[str, tuple[int, int]] = WIDTHS,
-                    browser=None) -> dict[str, dict[str, bool]]:
+def link_visibility(
+    url: str, targets: dict[str, str], widths: dict[str, tuple[int, int]] = WIDTHS, browser=None
+) -> dict[str, dict[str, bool]]:
     """Load `url` at each width; return {width name: {target name: visible without a menu}}.
 
     `targets` maps a name (e.g. "Privacy") to the absolute URL its link must point to.
@@ -60,21 +69,22 @@ def link_visibility(url: str, targets: dict[str, str], widths: dict[str, tuple[i
         return _with_browser(lambda b: link_visibility(url, targets, widths, b))
     from callback.checks.addresses import same_page
 
-    results = {}
+    results, site = {}, origin(url)
     for label, (width, height) in widths.items():
         context = browser.new_context(viewport={"width": width, "height": height})
         try:
-            site = origin(url)
-            context.route("**/*", lambda route: route.continue_() if origin(route.request.url) == site
-                          else route.abort())
+            context.route(
+                "**/*", lambda route: route.continue_() if origin(route.request.url) == site else route.abort()
+            )
             tab = context.new_page()
             tab.set_default_timeout(TIMEOUT_MS)
             tab.goto(url, wait_until="load")
             anchors = tab.eval_on_selector_all("a[href]", VISIBLE_JS)
         finally:
             context.close()
-        results[label] = {name: any(a["visible"] and same_page(a["href"], want) for a in anchors)
-                          for name, want in targets.items()}
+        results[label] = {
+            name: any(a["visible"] and same_page(a["href"], want) for a in anchors) for name, want in targets.items()
+        }
     return results
 
 
@@ -94,8 +104,10 @@ def _launch(work):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:  # an optional extra: the other checks still run without it
-        raise Skip("Playwright is not installed: pip install 'greenlight-publish[browser]', with Debian's "
-                   "chromium (apt-get install chromium)") from None
+        raise Skip(
+            "Playwright is not installed: pip install 'greenlight-publish[browser]', with Debian's "
+            "chromium (apt-get install chromium)"
+        ) from None
     path = chromium_path()
     if path is None:
         raise Skip("Chromium is not installed (Debian: apt-get install chromium, or `make system-deps`)")
@@ -114,7 +126,7 @@ def links_visible(t: Target) -> list[Finding]:
 
     if not t.browser:
         raise Skip("the browser check was turned off (--no-browser)")
-    resp, doc = page(t, "landing")
+    _, doc = page(t, "landing")
     if doc is None:
         raise Skip("the landing page could not be read (see the pages check)")
     with t.site.served() as base:
@@ -125,8 +137,12 @@ def links_visible(t: Target) -> list[Finding]:
         width = WIDTHS[label][0]
         for name, visible in found.items():
             if not visible:
-                out.append(fail(f"at {width} px ({label}) no visible {name} link on the landing page "
-                                "(hidden, off-screen or only inside a menu)",
-                                f"link the {PAGES[name.lower()][0].lower()} from the page footer or body "
-                                "(the site's theme overrides), then rebuild"))
+                out.append(
+                    fail(
+                        f"at {width} px ({label}) no visible {name} link on the landing page "
+                        "(hidden, off-screen or only inside a menu)",
+                        f"link the {PAGES[name.lower()][0].lower()} from the page footer or body "
+                        "(the site's theme overrides), then rebuild",
+                    )
+                )
     return out or [note("Privacy and Terms links visible at " + " and ".join(f"{w} px" for w, _ in WIDTHS.values()))]

@@ -1,4 +1,5 @@
 """The `greenlight check` command."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,35 +8,60 @@ import click
 
 from callback.checks import Check, Finding, Result, Target, fail, format_json, format_report, ok, run_all
 from callback.checks.pages import open_site
-from callback.facts.settings import load_settings
 from callback.facts import FactsError, load_facts, read_config
+from callback.facts.settings import load_settings
 from callback.facts.source import facts_source
 
 
-def build_target(facts_path: str | Path, site: str | None = None, service: str | None = None,
-                 browser: bool = True, settings: dict | None = None) -> Target:
+def build_target(
+    facts_path: str | Path,
+    site: str | None = None,
+    service: str | None = None,
+    browser: bool = True,
+    settings: dict | None = None,
+) -> Target:
     """Load the facts and settings and name what to check; raise FactsError on invalid facts."""
     facts_path = Path(facts_path)
     facts = load_facts(facts_path)
     config = read_config(facts_path)
     # A mkdocs.yml builds into its site_dir beside it; a bare facts file says nothing about the build.
     default_site = facts_path.parent / str(config.get("site_dir") or "site") if "extra" in config else Path("site")
-    return Target(facts=facts, facts_path=facts_path, config=config,
-                  settings=load_settings() if settings is None else settings,
-                  site=open_site(site, default_site), service=service, browser=browser)
+    return Target(
+        facts=facts,
+        facts_path=facts_path,
+        config=config,
+        settings=load_settings() if settings is None else settings,
+        site=open_site(site, default_site),
+        service=service,
+        browser=browser,
+    )
 
 
 def _invalid_facts(path: str, exc: FactsError) -> list[Result]:
     check = Check("facts.valid", "The facts file is valid", "facts", lambda t: [])
-    return [Result(check, "fail", [fail(p, f"edit {facts_source(path).name}") for p in exc.problems]
-                   + [Finding("skip", "no other check can run until the facts load")])]
+    return [
+        Result(
+            check,
+            "fail",
+            [fail(p, f"edit {facts_source(path).name}") for p in exc.problems]
+            + [Finding("skip", "no other check can run until the facts load")],
+        )
+    ]
 
 
 @click.command("check")
-@click.option("--site", metavar="URL|PATH", default=None,
-              help="The site to check: a deployed https URL, or a built directory (default: the local build, site/).")
-@click.option("--service", metavar="URL", default=None,
-              help="The running callback service to check (health, webhook signatures, connect redirect).")
+@click.option(
+    "--site",
+    metavar="URL|PATH",
+    default=None,
+    help="The site to check: a deployed https URL, or a built directory (default: the local build, site/).",
+)
+@click.option(
+    "--service",
+    metavar="URL",
+    default=None,
+    help="The running callback service to check (health, webhook signatures, connect redirect).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (for CI).")
 @click.option("--no-browser", is_flag=True, help="Skip the Chromium link-visibility check.")
 @click.pass_context

@@ -1,10 +1,12 @@
 """Content checks: what the pages say (app name, date, description, product face, icon, scopes, processors)."""
+
 from __future__ import annotations
 
 import re
 
-from callback.checks.model import Finding, Skip, Target, fail, note, register, warn
 from callback.checks.html import Document
+from callback.checks.model import Finding, Skip, Target, fail, note, register, warn
+from callback.checks.product import product_face
 from callback.checks.site import PAGES, REBUILD, loaded_pages, page
 from callback.facts.images import image_info
 from callback.facts.product import words
@@ -30,8 +32,12 @@ def identity(t: Target) -> list[Finding]:
         if not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", doc.text):
             out.append(fail(f"{title} does not name the app ({name})", f"put the app name on {source}, then {REBUILD}"))
         if not any(d in doc.text for d in dates):
-            out.append(fail(f"{title} does not show the effective date ({dates[0]})",
-                            f"print {t.fact('effective_date')} on {source}, then {REBUILD}"))
+            out.append(
+                fail(
+                    f"{title} does not show the effective date ({dates[0]})",
+                    f"print {t.fact('effective_date')} on {source}, then {REBUILD}",
+                )
+            )
     return out or [note(f"{name} and {dates[0]} on every page")]
 
 
@@ -43,12 +49,8 @@ SECTIONS = {
 MIN_WORDS = 150
 # The page around the facts is the same for every app; only the operator's own words tell a reviewer what
 # this one is. Fewer than these reads as "not fully developed".
-MIN_DESCRIPTION_WORDS = 40
-MIN_OWN_WORDS = 120
 MIN_ICON_PX = 512  # the developer portal's app icon
 MAX_MARK_BYTES = 32 * 1024  # the logo loads on every page; the site's first load stays under 70 KB
-PERSONAL_USE = ("TikTok's app review refuses Direct Post apps that are \"for private or personal use\": a tool that "
-                "posts only to its operator's own accounts is turned down, after weeks in review")
 
 
 @check("site.landing", "The landing page describes the app (not a bare landing or login page)")
@@ -59,8 +61,9 @@ def landing(t: Target) -> list[Finding]:
     fix = f"describe the app on {PAGES['landing'][1]} ({t.fact('description')}), then {REBUILD}"
     out = []
     if doc.password_inputs:
-        out.append(fail("the landing page asks for a password: reviewers need a public description, not a login page",
-                        fix))
+        out.append(
+            fail("the landing page asks for a password: reviewers need a public description, not a login page", fix)
+        )
     if doc.words < MIN_WORDS:
         out.append(fail(f"the landing page has only {doc.words} words; reviewers want a fully developed site", fix))
     for section, pattern in SECTIONS.items():
@@ -70,47 +73,21 @@ def landing(t: Target) -> list[Finding]:
     if missing:
         out.append(fail(f"the landing page does not list the scope(s) {', '.join(missing)}", fix))
     out += product_face(t)
-    return out or [note(f"{doc.words} words, {words(t.facts.product, t.facts.description)} of them the app's own; "
-                        f"sections: {', '.join(doc.headings[1:6])}")]
-
-
-def product_face(t: Target) -> list[Finding]:
-    """Judge what only the operator can write: the description, who the app is for, its screens."""
-    product, out = t.facts.product, []
-    described = len(re.findall(r"\w+", t.facts.description))
-    if described < MIN_DESCRIPTION_WORDS:
-        out.append(fail(f"the description is thin ({described} words): reviewers refuse a site that does not say "
-                        "what the app does and how", f"write at least {MIN_DESCRIPTION_WORDS} words in "
-                        f"{t.fact('description')}: what the app does, for whom, and what it never does"))
-    own = words(product, t.facts.description)
-    if own < MIN_OWN_WORDS:
-        out.append(fail(f"the site says only {own} words of its own about the app (description, tagline, audience, "
-                        "features, captions); the rest is the same for every app",
-                        f"add product.features and product.audience in {t.fact('product')} (at least "
-                        f"{MIN_OWN_WORDS} words in all), then {REBUILD}"))
-    if getattr(t.facts, "users", "public") == "owner" and "video.publish" in t.facts.tiktok_scopes:
-        out.append(fail(f"only the operator connects (users: owner) yet the app asks for video.publish. {PERSONAL_USE}",
-                        f"open the app to other creators (set {t.fact('users')} to public and say who they are in "
-                        "product.audience), or drop video.publish and send videos to the inbox (video.upload)"))
-    elif not product.audience:
-        out.append(warn("the site does not say who the app is for; apps for private or personal use are refused",
-                        f"say who uses it in {t.fact('product.audience')}, then {REBUILD}"))
-    if not product.screenshots and not product.recording:
-        out.append(warn("no screenshots or screen recording: reviewers judge a fully developed product by seeing it",
-                        f"add images of the app's screens as {t.fact('product.screenshots')}, then {REBUILD}"))
-    for shot in product.screenshots:
-        if t.site.get(shot.image).status != 200:
-            out.append(fail(f"the screenshot {shot.image} is not on the site",
-                            f"put it at docs/{shot.image} (named in {t.fact('product.screenshots')}), then {REBUILD}"))
-    return out
+    return out or [
+        note(
+            f"{doc.words} words, {words(t.facts.product, t.facts.description)} of them the app's own; "
+            f"sections: {', '.join(doc.headings[1:6])}"
+        )
+    ]
 
 
 @check("site.icon", "The app icon is a square PNG or JPEG of at least 512 px, and the site shows the app's logo")
 def icon(t: Target) -> list[Finding]:
     product = t.facts.product
     where = f"docs/{product.icon or 'assets/icon.png'}"
-    fix = (f"put a square PNG of at least {MIN_ICON_PX} px at {where}, name it in {t.fact('product.icon')}, "
-           f"then {REBUILD}")
+    fix = (
+        f"put a square PNG of at least {MIN_ICON_PX} px at {where}, name it in {t.fact('product.icon')}, then {REBUILD}"
+    )
     if not product.icon:
         return [fail("no app icon: the developer portal asks for one, and without it the site shows no logo", fix)]
     resp = t.site.get(product.icon)
@@ -123,8 +100,9 @@ def icon(t: Target) -> list[Finding]:
     if not info.square:
         out.append(fail(f"the app icon is {info.width}×{info.height} px; the portal wants a square", fix))
     if min(info.width, info.height) < MIN_ICON_PX:
-        out.append(fail(f"the app icon is {info.width}×{info.height} px; the portal wants at least {MIN_ICON_PX} px",
-                        fix))
+        out.append(
+            fail(f"the app icon is {info.width}×{info.height} px; the portal wants at least {MIN_ICON_PX} px", fix)
+        )
     out += _mark_shown(t)
     return out or [note(f"{product.icon}: {info.kind.upper()} {info.width}×{info.height} px, shown as the logo")]
 
@@ -136,12 +114,20 @@ def _mark_shown(t: Target) -> list[Finding]:
     resp, _doc = page(t, "landing")
     mark = t.facts.product.mark
     if resp.status == 200 and not any(u.split("?")[0].endswith(mark) for u in page_resources(resp.text)):
-        return [fail(f"the landing page does not show the app's logo ({mark})", f"{REBUILD} with the greenlight "
-                     "theme (its header and home page show the logo from the facts)")]
+        return [
+            fail(
+                f"the landing page does not show the app's logo ({mark})",
+                f"{REBUILD} with the greenlight theme (its header and home page show the logo from the facts)",
+            )
+        ]
     size = len(t.site.get(mark).body)
     if size > MAX_MARK_BYTES:
-        return [warn(f"the logo {mark} is {size // 1024} KB and loads with every page",
-                     f"add a small SVG (or a PNG under {MAX_MARK_BYTES // 1024} KB) as {t.fact('product.logo')}")]
+        return [
+            warn(
+                f"the logo {mark} is {size // 1024} KB and loads with every page",
+                f"add a small SVG (or a PNG under {MAX_MARK_BYTES // 1024} KB) as {t.fact('product.logo')}",
+            )
+        ]
     return []
 
 
@@ -158,15 +144,27 @@ def policy(t: Target) -> list[Finding]:
                 out.append(fail(f"the privacy policy does not name the {plat.name} scope {scope.name}", fix))
     for proc in t.facts.processors:
         if proc.name.casefold() not in doc.text.casefold():
-            out.append(fail(f"the privacy policy does not name the processor {proc.name}",
-                            f"list {t.fact('processors')} in {PAGES['privacy'][1]}, then {REBUILD}"))
+            out.append(
+                fail(
+                    f"the privacy policy does not name the processor {proc.name}",
+                    f"list {t.fact('processors')} in {PAGES['privacy'][1]}, then {REBUILD}",
+                )
+            )
     op = t.facts.operator
     if op.contact_email and op.contact_email not in doc.text:
-        out.append(fail(f"the privacy policy does not give the contact email {op.contact_email}",
-                        f"print {t.fact('operator.contact_email')} in {PAGES['privacy'][1]}, then {REBUILD}"))
+        out.append(
+            fail(
+                f"the privacy policy does not give the contact email {op.contact_email}",
+                f"print {t.fact('operator.contact_email')} in {PAGES['privacy'][1]}, then {REBUILD}",
+            )
+        )
     if not op.contact_email and op.contact_url not in doc.links:  # a contact page instead of an address
-        out.append(fail(f"the privacy policy does not link the contact page {op.contact_url}",
-                        f"link {t.fact('operator.contact_url')} in {PAGES['privacy'][1]}, then {REBUILD}"))
+        out.append(
+            fail(
+                f"the privacy policy does not link the contact page {op.contact_url}",
+                f"link {t.fact('operator.contact_url')} in {PAGES['privacy'][1]}, then {REBUILD}",
+            )
+        )
     if t.facts.platform("youtube"):
         out += youtube_terms(t, doc)
     n = sum(len(p.scopes) for p in t.facts.platforms)
@@ -188,10 +186,16 @@ def youtube_terms(t: Target, privacy: Document) -> list[Finding]:
     def fix(key: str) -> str:
         return f"keep the YouTube section of {PAGES[key][1]} (rendered when {enabled} is enabled), then {REBUILD}"
 
-    out = [fail(f"the privacy policy does not say {phrase!r}", fix("privacy"))
-           for phrase in YOUTUBE_POLICY["text"] if phrase not in privacy.text]
-    out += [fail(f"the privacy policy does not link {url}", fix("privacy"))
-            for url in YOUTUBE_POLICY["links"] if url not in privacy.links]
+    out = [
+        fail(f"the privacy policy does not say {phrase!r}", fix("privacy"))
+        for phrase in YOUTUBE_POLICY["text"]
+        if phrase not in privacy.text
+    ]
+    out += [
+        fail(f"the privacy policy does not link {url}", fix("privacy"))
+        for url in YOUTUBE_POLICY["links"]
+        if url not in privacy.links
+    ]
     _resp, terms = page(t, "terms")
     if terms is not None and YOUTUBE_TERMS not in terms.links:
         out.append(fail(f"the terms do not link the YouTube Terms of Service ({YOUTUBE_TERMS})", fix("terms")))

@@ -1,4 +1,5 @@
 """Read what a page says (title, text, headings, links), with the standard library's HTML parser."""
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,31 @@ class _Reader(HTMLParser):
         if re.fullmatch(r"h[1-6]", tag) and self._heading is not None:
             self.doc.headings.append(" ".join("".join(self._heading).split()))
             self._heading = None
-        if tag in ("p", "li", "div", "section", "td", "th", "br", "a", "summary", "button", "label", "option",
-                   "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "header", "footer", "nav"):
+        if tag in (
+            "p",
+            "li",
+            "div",
+            "section",
+            "td",
+            "th",
+            "br",
+            "a",
+            "summary",
+            "button",
+            "label",
+            "option",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "dt",
+            "dd",
+            "header",
+            "footer",
+            "nav",
+        ):
             self._text.append(" ")
 
     def handle_data(self, data: str) -> None:

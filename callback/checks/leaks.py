@@ -1,13 +1,15 @@
 """Scan the whole site for secrets with the build's own secret guard (callback.audit)."""
+
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
 
-from callback.site.audit import find_secrets, secret_values
 from callback.checks.model import Finding, Target, fail, note
+from callback.checks.pages import LocalSite
 from callback.facts.settings import ENVIRONMENT, SECRETS
+from callback.site.audit import find_secrets, secret_values
 
 FIX = "remove it from docs/ or mkdocs.yml, rotate the secret in the developer portal, then rebuild and redeploy"
 
@@ -25,7 +27,7 @@ def known_secrets(t: Target) -> dict[str, str]:
 def scan(t: Target) -> list[Finding]:
     """Return a failure per file holding a secret value or a token-shaped string; never the secret itself."""
     secrets = known_secrets(t)
-    if t.site.local:
+    if isinstance(t.site, LocalSite):
         root = t.site.root
         hits = [(p.relative_to(root).as_posix(), kind) for p, kind in find_secrets(root, secrets)]
         scanned = sum(1 for p in root.rglob("*") if p.is_file())

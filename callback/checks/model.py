@@ -1,11 +1,12 @@
 """The check model: targets, findings, results, the registry and the report."""
+
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from callback.checks.addresses import is_loopback
 from callback.checks.pages import Site
@@ -85,8 +86,13 @@ class Result:
 
     def as_dict(self) -> dict:
         """Return this result as plain JSON-ready data."""
-        return {"id": self.check.id, "title": self.check.title, "group": self.check.group,
-                "status": self.status, "findings": [dataclasses.asdict(f) for f in self.findings]}
+        return {
+            "id": self.check.id,
+            "title": self.check.title,
+            "group": self.check.group,
+            "status": self.status,
+            "findings": [dataclasses.asdict(f) for f in self.findings],
+        }
 
 
 def run_check(check: Check, target: Target) -> Result:
@@ -95,7 +101,7 @@ def run_check(check: Check, target: Target) -> Result:
         findings = list(check.run(target))
     except Skip as exc:
         return Result(check, "skip", [Finding("skip", str(exc))])
-    except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
+    except Exception as exc:  # one broken check must not hide the others
         return Result(check, "fail", [fail(f"the check could not run: {type(exc).__name__}: {exc}")])
     status = max((f.status for f in findings), key=ORDER.__getitem__, default="pass")
     return Result(check, status, findings)
@@ -108,7 +114,7 @@ def ok(results: list[Result]) -> bool:
 
 def counts(results: list[Result]) -> dict[str, int]:
     """Count results by status."""
-    out = {s: 0 for s in ORDER}
+    out = dict.fromkeys(ORDER, 0)
     for r in results:
         out[r.status] += 1
     return out
@@ -129,15 +135,19 @@ def format_report(results: list[Result], header: str = "") -> str:
             if f.fix:
                 lines.append(f"        fix: {f.fix}")
     n = counts(results)
-    lines += ["", f"{n['pass']} passed, {n['warn']} warned, {n['fail']} failed, {n['skip']} skipped"
-              + ("" if ok(results) else " - fix the failures above before submitting for review")]
+    lines += [
+        "",
+        f"{n['pass']} passed, {n['warn']} warned, {n['fail']} failed, {n['skip']} skipped"
+        + ("" if ok(results) else " - fix the failures above before submitting for review"),
+    ]
     return "\n".join(lines)
 
 
 def format_json(results: list[Result], **context: object) -> str:
     """Render the results as JSON for CI."""
-    return json.dumps({"ok": ok(results), "counts": counts(results), **context,
-                       "checks": [r.as_dict() for r in results]}, indent=2)
+    return json.dumps(
+        {"ok": ok(results), "counts": counts(results), **context, "checks": [r.as_dict() for r in results]}, indent=2
+    )
 
 
 def register(registry: list[Check], group: str) -> Callable[[str, str], Callable]:
@@ -147,6 +157,7 @@ def register(registry: list[Check], group: str) -> Callable[[str, str], Callable
         def wrap(fn: Callable[[Target], list[Finding]]) -> Callable:
             registry.append(Check(id, title, group, fn))
             return fn
+
         return wrap
 
     return check

@@ -1,11 +1,12 @@
 """The site under check: a local build directory or a deployed URL, read the same way."""
+
 from __future__ import annotations
 
 import contextlib
 import mimetypes
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -132,10 +133,10 @@ class RemoteSite(Site):
 
     def walk(self) -> Iterator[tuple[str, Response]]:
         """Crawl the site from its landing page (same host only, at most CRAWL_LIMIT resources)."""
-        from callback.site.audit import css_urls, page_resources
         from callback.checks.html import parse
+        from callback.site.audit import css_urls, page_resources
 
-        todo, seen = [""], set()
+        todo, seen = [""], set[str]()
         while todo and len(seen) < CRAWL_LIMIT:
             path = todo.pop(0)
             if path in seen:
@@ -155,7 +156,7 @@ class RemoteSite(Site):
             for link in found:
                 absolute = urljoin(resp.url, link).split("#")[0].split("?")[0]
                 if absolute.startswith(self.base) and origin(absolute) == origin(self.base):
-                    todo.append(absolute[len(self.base):])
+                    todo.append(absolute[len(self.base) :])
 
     @contextlib.contextmanager
     def served(self) -> Iterator[str]:

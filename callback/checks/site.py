@@ -1,12 +1,13 @@
 """Site checks: the pages app review opens, how they are served, what they load, what they must not leak."""
+
 from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from callback.checks.model import Finding, Skip, Target, fail, note, register, warn
 from callback.checks.addresses import is_loopback, origin
 from callback.checks.html import Document, parse
-from callback.checks.pages import Response
+from callback.checks.model import Finding, Skip, Target, fail, note, register, warn
+from callback.checks.pages import LocalSite, Response
 
 CHECKS: list = []
 check = register(CHECKS, "site")
@@ -46,8 +47,7 @@ def page(target: Target, key: str) -> tuple[Response, Document | None]:
 
 def loaded_pages(target: Target) -> dict[str, Document]:
     """Return the pages that answered; skip the check when none did (the pages check says why)."""
-    docs = {key: page(target, key)[1] for key in PAGES}
-    docs = {k: d for k, d in docs.items() if d is not None}
+    docs = {key: doc for key in PAGES if (doc := page(target, key)[1]) is not None}
     if not docs:
         raise Skip("no page of the site could be read (see the pages check)")
     return docs
@@ -55,7 +55,7 @@ def loaded_pages(target: Target) -> dict[str, Document]:
 
 @check("site.pages", "Landing, privacy, terms and data-deletion pages answer 200 without redirects")
 def pages_answer(t: Target) -> list[Finding]:
-    if t.site.local and not t.site.exists():
+    if isinstance(t.site, LocalSite) and not t.site.exists():
         return [fail(f"no built site at {t.site.label}", "run `greenlight build` first, or pass --site URL")]
     out = []
     for key, (title, source, _) in PAGES.items():
@@ -64,8 +64,12 @@ def pages_answer(t: Target) -> list[Finding]:
         if resp.error and resp.status == 0:
             out.append(fail(f"{title}: {resp.error}", "check the site is deployed and the address is right"))
         elif resp.redirect:
-            out.append(fail(f"{title}: {where} redirects ({resp.status}) to {resp.location or '?'}",
-                            "serve the page at this exact address (review tools do not follow redirects)"))
+            out.append(
+                fail(
+                    f"{title}: {where} redirects ({resp.status}) to {resp.location or '?'}",
+                    "serve the page at this exact address (review tools do not follow redirects)",
+                )
+            )
         elif resp.status != 200:
             found = "missing" if t.site.local else f"answers {resp.status}"
             out.append(fail(f"{title}: {where} {found}", f"make sure {source} exists, then {REBUILD}"))
@@ -82,8 +86,12 @@ def https(t: Target) -> list[Finding]:
     if url.startswith("https://"):
         out = [note(f"{url} is https")]
         if not t.site.local and not is_loopback(t.site.label) and origin(url) != origin(t.facts.site_url):
-            out.append(warn(f"checking {url} but the facts publish {t.facts.site_url}",
-                            f"check the deployed site, or correct {t.fact('urls.site')}"))
+            out.append(
+                warn(
+                    f"checking {url} but the facts publish {t.facts.site_url}",
+                    f"check the deployed site, or correct {t.fact('urls.site')}",
+                )
+            )
         return out
     if is_loopback(url) and t.demo:
         return [warn(f"{url} is a loopback demo address; app review needs https", fix)]
@@ -107,9 +115,13 @@ def verification(t: Target) -> list[Finding]:
             elif resp.body != want:
                 extra = " (a trailing newline)" if resp.body.rstrip(b"\r\n") == want else ""
                 out.append(fail(f"{where} does not hold exactly {ver.content!r}{extra}", fix))
-            elif not resp.content_type.split(";")[0].strip().lower() == "text/plain":
-                out.append(fail(f"{where} is served as {resp.content_type or 'no type'}, not text/plain",
-                                "serve .txt files as text/plain on the host"))
+            elif resp.content_type.split(";")[0].strip().lower() != "text/plain":
+                out.append(
+                    fail(
+                        f"{where} is served as {resp.content_type or 'no type'}, not text/plain",
+                        "serve .txt files as text/plain on the host",
+                    )
+                )
             else:
                 out.append(note(f"{where}: exact, text/plain"))
     return out
@@ -138,9 +150,13 @@ def external_resources(t: Target) -> list[Finding]:
         where = urljoin(t.facts.site_url + "/", path) if t.site.local else resp.url
         for url in urls:
             if _offsite(url, where, site_origin):
-                out.append(fail(f"{path or 'index.html'} loads {url}",
-                                "bundle the file with the site (docs/assets) or remove it; "
-                                "for fonts keep `theme.font: false` in mkdocs.yml"))
+                out.append(
+                    fail(
+                        f"{path or 'index.html'} loads {url}",
+                        "bundle the file with the site (docs/assets) or remove it; "
+                        "for fonts keep `theme.font: false` in mkdocs.yml",
+                    )
+                )
     return out or [note(f"{scanned} HTML/CSS file(s) load only from the site itself")]
 
 

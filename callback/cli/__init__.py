@@ -1,11 +1,10 @@
 """The `greenlight` command line: one click group, one command per job."""
+
 from __future__ import annotations
 
 import importlib
 
 import click
-
-
 
 DISTRIBUTION = "greenlight-publish"  # the name on the package index ("greenlight" was taken)
 
@@ -25,7 +24,7 @@ COMMANDS = {
     "post": "callback.cli.post:post_command",
     "posts": "callback.cli.posts:posts_command",
     "purge": "callback.cli.purge:purge_command",
-    "redirect-uri": "callback.cli.tokens:redirect_uri_command",
+    "redirect-uri": "callback.cli.redirect:redirect_uri_command",
     "review-kit": "callback.cli.review:review_kit_command",
     "run": "callback.cli.run:run",
     "serve": "callback.cli.site:serve",
@@ -49,8 +48,14 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup)
 @click.version_option(package_name=DISTRIBUTION, prog_name="greenlight", message="%(prog)s %(version)s")
-@click.option("--facts", "facts_path", envvar="GREENLIGHT_FACTS", default="mkdocs.yml", show_default=True,
-              help="The mkdocs.yml (or bare facts file) holding the app's facts.")
+@click.option(
+    "--facts",
+    "facts_path",
+    envvar="GREENLIGHT_FACTS",
+    default="mkdocs.yml",
+    show_default=True,
+    help="The mkdocs.yml (or bare facts file) holding the app's facts.",
+)
 @click.pass_context
 def cli(ctx: click.Context, facts_path: str) -> None:
     """Greenlight: an app-review-ready site and callback service for TikTok publishing apps."""

@@ -1,4 +1,5 @@
 """What the commands share: the facts and settings they run with, the data directory, table output."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -36,7 +37,8 @@ def cli_settings(ctx: click.Context, data_dir: str | None = None) -> dict:
 
 
 data_dir_option = click.option(
-    "--data-dir", default=None, help="The service's data directory [default: GREENLIGHT_DATA_DIR or ./instance].")
+    "--data-dir", default=None, help="The service's data directory [default: GREENLIGHT_DATA_DIR or ./instance]."
+)
 
 
 def open_stores(ctx: click.Context, data_dir: str | None) -> tuple[TokenBackend, Records]:
@@ -53,4 +55,4 @@ def echo_table(table: list[tuple]) -> None:
     """Print rows as aligned columns, the first row being the header."""
     widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
     for row in table:
-        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

@@ -1,4 +1,5 @@
 """`greenlight connect`: the owner's own sign-in link, for a setup where only the owner connects accounts."""
+
 from __future__ import annotations
 
 import click
@@ -22,8 +23,9 @@ def connect_command(ctx: click.Context) -> None:
     """
     facts, settings = facts_from(ctx), cli_settings(ctx)
     if public_users(facts):
-        raise click.ClickException(f"the facts say users: public: connect at {facts.connect_url} (this command is "
-                                   "for users: owner setups)")
+        raise click.ClickException(
+            f"the facts say users: public: connect at {facts.connect_url} (this command is for users: owner setups)"
+        )
     try:
         attempts = open_backend(settings).attempts
     except ConfigError as exc:
@@ -32,5 +34,8 @@ def connect_command(ctx: click.Context) -> None:
     # The state goes only to this terminal: whoever opens the link is the owner who ran the command.
     state = attempts.begin(verifier, purpose=OWNER_ATTEMPT)
     uri = configured_redirect_uri(settings, facts)
-    click.echo(TikTok.from_settings(settings).authorize_url(
-        facts.tiktok_scopes, uri, state, code_challenge(verifier, settings["PKCE_ENCODING"])))
+    click.echo(
+        TikTok.from_settings(settings).authorize_url(
+            facts.tiktok_scopes, uri, state, code_challenge(verifier, settings["PKCE_ENCODING"])
+        )
+    )

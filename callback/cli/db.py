@@ -1,4 +1,5 @@
 """`greenlight db`: the PostgreSQL backend's schema upgrades, and moving a data directory into it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,10 @@ def _database(ctx: click.Context):
     """The database GREENLIGHT_DATABASE_URL names, or a clean exit saying to set it."""
     settings = cli_settings(ctx)
     if not settings.get("DATABASE_URL"):
-        raise click.ClickException("GREENLIGHT_DATABASE_URL is not set: the file backend needs no database "
-                                   "(set it, in the environment or .env, to use PostgreSQL)")
+        raise click.ClickException(
+            "GREENLIGHT_DATABASE_URL is not set: the file backend needs no database "
+            "(set it, in the environment or .env, to use PostgreSQL)"
+        )
     from callback.data.pg_db import database
 
     return settings, database(settings["DATABASE_URL"])
@@ -64,7 +67,11 @@ def migrate_command(ctx: click.Context, data_dir: Path) -> None:
     for line in describe(moved):
         click.echo(line)
     if not all(m.ok for m in moved):
-        raise click.ClickException("some records were not found in the database after copying; the files are "
-                                   "untouched: run the command again, or keep using the file backend")
-    click.echo(f"done: {data_dir} is in the database. Its files were not changed; remove them once you have "
-               "started the service on GREENLIGHT_DATABASE_URL and checked it.")
+        raise click.ClickException(
+            "some records were not found in the database after copying; the files are "
+            "untouched: run the command again, or keep using the file backend"
+        )
+    click.echo(
+        f"done: {data_dir} is in the database. Its files were not changed; remove them once you have "
+        "started the service on GREENLIGHT_DATABASE_URL and checked it."
+    )

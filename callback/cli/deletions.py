@@ -1,4 +1,5 @@
 """`greenlight deletions`: the operator's review queue for deletion requests (list, approve, reject)."""
+
 from __future__ import annotations
 
 import time
@@ -34,16 +35,28 @@ def list_requests(ctx: click.Context, show_all: bool, check: bool, data_dir: str
     if shown:
         table = [("CODE", "STATUS", "RECEIVED (UTC)", "ANSWER DUE (UTC)", "ACCOUNT", "EMAIL", "NOTE")]
         for r in shown:
-            table.append((r["code"], "OVERDUE" if r["code"] in late else r["status"], utc_text(r["received_at"]),
-                          utc_text(due_at(r, hours)) if r["status"] == "received" else "",
-                          identifier(r),
-                          r.get("email", ""), r.get("note", "")))
+            table.append(
+                (
+                    r["code"],
+                    "OVERDUE" if r["code"] in late else r["status"],
+                    utc_text(r["received_at"]),
+                    utc_text(due_at(r, hours)) if r["status"] == "received" else "",
+                    identifier(r),
+                    r.get("email", ""),
+                    r.get("note", ""),
+                )
+            )
         echo_table(table)
     else:
         click.echo("No deletion requests are waiting." if not show_all else "No deletion requests.")
     if late:
-        click.secho(f"{len(late)} request(s) OVERDUE: the privacy policy promises an answer within {hours} hours. "
-                    "Approve or reject them now.", fg="red", bold=True, err=True)
+        click.secho(
+            f"{len(late)} request(s) OVERDUE: the privacy policy promises an answer within {hours} hours. "
+            "Approve or reject them now.",
+            fg="red",
+            bold=True,
+            err=True,
+        )
         if check:
             ctx.exit(1)
 
@@ -62,18 +75,29 @@ def approve(ctx: click.Context, code: str, open_id: str | None, data_dir: str | 
     if not open_id and username:
         owners = named(store.list(), username)
         if len(owners) > 1:
-            raise click.ClickException(f"{len(owners)} connected accounts are named {username!r} (open_ids "
-                                       f"{', '.join(a['open_id'] for a in owners)}): choose one with --open-id")
+            raise click.ClickException(
+                f"{len(owners)} connected accounts are named {username!r} (open_ids "
+                f"{', '.join(a['open_id'] for a in owners)}): choose one with --open-id"
+            )
         open_id = owners[0]["open_id"] if owners else ""
     email = req.get("email")
-    done = erase_user(open_id or "", store=store, recs=recs, source="review", reason="approved by the operator",
-                      code=req["code"], revoke=revoker(cli_settings(ctx, data_dir)))
+    done = erase_user(
+        open_id or "",
+        store=store,
+        recs=recs,
+        source="review",
+        reason="approved by the operator",
+        code=req["code"],
+        revoke=revoker(cli_settings(ctx, data_dir)),
+    )
     if done["revoked"] is False:
         click.secho("Revoking the tokens at TikTok failed; they were deleted here anyway.", fg="yellow", err=True)
     if not done["tokens"] and not done["events"]:
         click.echo(f"No stored account or webhook record matched {username or open_id!r}.")
-    click.echo(f"Request {req['code']} completed: tokens {'deleted' if done['tokens'] else 'none'}, "
-               f"{done['events']} webhook receipt(s) and {done['requests']} request(s) erased.")
+    click.echo(
+        f"Request {req['code']} completed: tokens {'deleted' if done['tokens'] else 'none'}, "
+        f"{done['events']} webhook receipt(s) and {done['requests']} request(s) erased."
+    )
     if email:
         click.echo(f"Tell the requester it is done: {email} (this address is now deleted from the records).")
 
@@ -87,9 +111,15 @@ def reject(ctx: click.Context, code: str, reason: str, data_dir: str | None) -> 
     """Reject a deletion request, with a reason shown on its status page."""
     _, recs = open_stores(ctx, data_dir)
     req = _pending(recs, code)
-        # Once answered, a request keeps no identifier (the policy's "minimal receipt"), rejected or not.
-    recs.deletions.update(req["code"], status="rejected", closed_at=time.time(), note=reason.strip()[:500],
-                          subject=recs.subject(identifier(req)), **{k: None for k in IDENTIFIERS})
+    # Once answered, a request keeps no identifier (the policy's "minimal receipt"), rejected or not.
+    recs.deletions.update(
+        req["code"],
+        status="rejected",
+        closed_at=time.time(),
+        note=reason.strip()[:500],
+        subject=recs.subject(identifier(req)),
+        **dict.fromkeys(IDENTIFIERS),
+    )
     click.echo(f"Request {req['code']} rejected.")
     if req.get("email"):
         click.echo(f"Tell the requester why: {req['email']} (this address is now deleted from the records).")

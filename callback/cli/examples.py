@@ -1,4 +1,5 @@
 """`greenlight examples`: the systemd units, cron lines, nginx example and facts files, for an installed Greenlight."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """`greenlight post`: queue a video for a connected account; its creator approves it on the posting page."""
+
 from __future__ import annotations
 
 import click
@@ -13,16 +14,26 @@ from callback.publishing import queue_video
 
 @click.command("post")
 @click.argument("video")
-@click.option("--title", required=True, help="The post's title (caption), up to 2200 characters; the creator "
-              "can still edit it on the posting page.")
-@click.option("--account", default=None, help="Display name or open_id of the connected account (needed when "
-              "several are connected).")
-@click.option("--inbox", is_flag=True, help="Send the video to the creator's TikTok inbox as a draft (scope "
-              "video.upload) instead of posting it directly.")
+@click.option(
+    "--title",
+    required=True,
+    help="The post's title (caption), up to 2200 characters; the creator can still edit it on the posting page.",
+)
+@click.option(
+    "--account",
+    default=None,
+    help="Display name or open_id of the connected account (needed when several are connected).",
+)
+@click.option(
+    "--inbox",
+    is_flag=True,
+    help="Send the video to the creator's TikTok inbox as a draft (scope video.upload) instead of posting it directly.",
+)
 @data_dir_option
 @click.pass_context
-def post_command(ctx: click.Context, video: str, title: str, account: str | None, inbox: bool,
-                 data_dir: str | None) -> None:
+def post_command(
+    ctx: click.Context, video: str, title: str, account: str | None, inbox: bool, data_dir: str | None
+) -> None:
     """Queue VIDEO (a local file, or an https URL on a verified domain) for posting to TikTok.
 
     Nothing is posted yet: the creator reviews the video, chooses who can see it and presses Post on the
@@ -37,7 +48,7 @@ def post_command(ctx: click.Context, video: str, title: str, account: str | None
         raise click.ClickException("the facts file is invalid:\n" + str(exc)) from None
     how = "to the TikTok inbox of" if inbox else "for"
     size = item["size"] or 0
-    size_text = f", {size / 2 ** 20:.1f} MB" if size >= 2 ** 20 else f", {size} bytes" if size else ""
+    size_text = f", {size / 2**20:.1f} MB" if size >= 2**20 else f", {size} bytes" if size else ""
     length = f", {item['duration']:.0f} s" if item["duration"] else ""
     click.echo(f"Queued {title!r} {how} {item['account_name']} ({item['open_id']}){size_text}{length}.")
     click.echo(f"Item: {item['id']}")

@@ -1,4 +1,5 @@
 """`greenlight posts`: the publish status of each post, as TikTok reported it."""
+
 from __future__ import annotations
 
 import click
@@ -30,8 +31,15 @@ def posts_command(ctx: click.Context, data_dir: str | None) -> None:
     if rows:
         table = [("PUBLISH ID", "ACCOUNT", "STATUS", "UPDATED", "POST ID / REASON")]
         for p in rows:
-            table.append((p["publish_id"], names.get(p["user"], "(not connected)"), p["status"],
-                          utc_text(p["updated"]), p["post_id"] or p["reason"]))
+            table.append(
+                (
+                    p["publish_id"],
+                    names.get(p["user"], "(not connected)"),
+                    p["status"],
+                    utc_text(p["updated"]),
+                    p["post_id"] or p["reason"],
+                )
+            )
         echo_table(table)
     if queued:
         click.echo("\nQueued videos:" if rows else "Queued videos:")
@@ -43,7 +51,14 @@ def echo_queue(items: list[dict], names: dict[str, str]) -> None:
     table = [("QUEUE ITEM", "ACCOUNT", "STATE", "QUEUED", "TITLE", "POST ID / REASON")]
     for i in reversed(items):
         title = i["title"] if len(i["title"]) <= 30 else i["title"][:29] + "\u2026"
-        table.append((i["id"], names.get(i["open_id"], "(not connected)"), i["status"] + (" (inbox)" if i["inbox"]
-                      and i["status"] != "inbox" else ""), utc_text(i["queued_at"]), title.replace("\n", " "),
-                      i.get("post_id") or i.get("fail_reason") or ""))
+        table.append(
+            (
+                i["id"],
+                names.get(i["open_id"], "(not connected)"),
+                i["status"] + (" (inbox)" if i["inbox"] and i["status"] != "inbox" else ""),
+                utc_text(i["queued_at"]),
+                title.replace("\n", " "),
+                i.get("post_id") or i.get("fail_reason") or "",
+            )
+        )
     echo_table(table)

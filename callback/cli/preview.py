@@ -1,4 +1,5 @@
 """`greenlight serve`'s two ways to preview: MkDocs' live-reloading server, or rebuilds with Zensical."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,8 +8,8 @@ import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import click
 
@@ -53,11 +54,13 @@ def serve_mkdocs(config_file: str, port: int, facts: str | None) -> None:
 
     with mkdocs_log():
         try:
-            serve(config_file=config_file, dev_addr=f"127.0.0.1:{port}", livereload=True,
-                  watch=[facts] if facts else [])
+            serve(
+                config_file=config_file, dev_addr=f"127.0.0.1:{port}", livereload=True, watch=[facts] if facts else []
+            )
         except Abort:  # MkDocs has logged the cause above; its own message would only say "Aborted"
-            raise click.ClickException("the site was not built (the cause is above); fix it, then run "
-                                       "greenlight serve again") from None
+            raise click.ClickException(
+                "the site was not built (the cause is above); fix it, then run greenlight serve again"
+            ) from None
         except OSError as exc:
             if exc.errno not in _CANNOT_LISTEN:
                 raise
@@ -67,7 +70,8 @@ def serve_mkdocs(config_file: str, port: int, facts: str | None) -> None:
 def _watched(config_file: Path, facts: str | None) -> list[Path]:
     """The files whose change calls for a rebuild: mkdocs.yml, the facts, the docs and the theme overrides."""
     raw = read_config(config_file)
-    theme = raw.get("theme") if isinstance(raw.get("theme"), dict) else {}
+    theme = raw.get("theme")
+    theme = theme if isinstance(theme, dict) else {}
     paths = [config_file, config_file.parent / str(raw.get("docs_dir") or "docs")]
     if theme.get("custom_dir"):
         paths.append(config_file.parent / str(theme["custom_dir"]))
@@ -103,8 +107,9 @@ def serve_zensical(config_file: str, port: int, facts: str | None) -> None:
     """Build with Zensical, serve the result, and rebuild whenever a watched file changes (no live reload)."""
     site = Path(tempfile.mkdtemp(prefix="greenlight-serve-")) / "site"
     if not _rebuild(config_file, facts, site):
-        raise click.ClickException("the site was not built (the cause is above); fix it, then run "
-                                   "greenlight serve again")
+        raise click.ClickException(
+            "the site was not built (the cause is above); fix it, then run greenlight serve again"
+        )
     watched = _watched(Path(config_file), facts)
     seen = _stamp(watched)
     try:

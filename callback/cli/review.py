@@ -1,97 +1,15 @@
 """`greenlight review-kit`: what the developer portals ask for, written out from the facts."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
+from callback.cli.review_portal import app_face, pages, products, scopes_table, urls
 from callback.facts import Facts, FactsError, load_facts, read_config
-from callback.facts.images import image_info
 from callback.facts.setup import local, public_users
 from callback.facts.source import docs_dir
-from callback.site.render import cell
-
-META_DELETION_PATH = "/meta/data-deletion"  # callback/service/meta.py's route
-
-# Where a user meets each scope in a Greenlight-style app; reviewers look for exactly that screen.
-WHERE = {
-    "user.info.basic": "right after connecting: the connected account's display name and avatar, "
-                       "shown again on the publish screen",
-    "user.info.profile": "beside the connected account: its profile link and verified badge",
-    "user.info.stats": "the account overview: follower, following, like and video counts",
-    "video.list": "the list of the user's own TikTok videos inside the app",
-    "video.upload": "the 'Send to TikTok inbox' action; the draft then appears in the TikTok app's inbox",
-    "video.publish": "the 'Post to TikTok' screen (Direct Post) with the privacy, interaction and "
-                     "disclosure settings",
-}
-
-
-def pages(facts: Facts, config: dict) -> dict[str, str]:
-    """Return the public URLs of the four review pages."""
-    from callback.checks.site import PAGES, page_url
-
-    return {key: page_url(facts.site_url, config, key) for key in PAGES}
-
-
-def _bullets(items) -> list[str]:
-    return [f"- {item}" for item in items]
-
-
-def products(facts: Facts) -> list[str]:
-    """Explain each product to add in the portal and what it is used for."""
-    scopes = set(facts.tiktok_scopes)
-    out = ["### TikTok: Login Kit", "",
-           f"Lets a creator connect their TikTok account to {facts.name}. The browser goes to TikTok's consent "
-           f"page (with state and PKCE), comes back to the redirect URI, and {facts.name} exchanges the code for "
-           + ("tokens kept in the operator's own database." if facts.storage.kind == "database" else
-              "tokens kept in the operator's own token file."), ""]
-    out += ["Redirect URI(s):", "", *_bullets(f"`{u}`" for u in facts.redirect_uris), ""]
-    if scopes & {"video.publish", "video.upload"}:
-        kinds = [k for k, s in (("Direct Post (post to the profile)", "video.publish"),
-                                ("upload to the creator's inbox as a draft", "video.upload")) if s in scopes]
-        out += ["### TikTok: Content Posting API", "",
-                f"Publishes the videos the creator chose: {' and '.join(kinds)}."
-                + (" Turn on **Direct Post** in the product's settings." if "video.publish" in scopes else ""), ""]
-    if "video.list" in scopes or {"user.info.profile", "user.info.stats"} & scopes:
-        out += ["### TikTok: Display API", "", "Reads the profile details and videos named in the scopes below.", ""]
-    if facts.platform("youtube"):
-        out += ["### Google: YouTube Data API v3 (Google Cloud console, OAuth consent screen)", "",
-                "Uploads to the creator's channel. On the consent screen give the homepage and privacy policy "
-                "below (same verified domain) and the YouTube scopes listed under Scopes. The generated policy "
-                "states the YouTube API Services use and the Limited Use commitment Google looks for.", ""]
-    if facts.platform("meta"):
-        out += ["### Meta: Facebook Login and Instagram / Pages publishing (App Dashboard)", "",
-                "Publishes to the creator's Page or Instagram account. In Settings > Basic paste the privacy "
-                f"and terms URLs and the data-deletion callback `{facts.service_url}{META_DELETION_PATH}`.", ""]
-    return out
-
-
-def scopes_table(facts: Facts) -> list[str]:
-    """Return one table row per requested scope: why, and where the user sees it."""
-    out = ["| Platform | Scope | Why the app needs it | Where the user sees it |", "| --- | --- | --- | --- |"]
-    for plat in facts.platforms:
-        for s in plat.scopes:
-            where = WHERE.get(s.name, f"the {plat.name} publishing screen of {facts.name}")
-            out.append(f"| {plat.name} | `{s.name}` | {cell(s.why)} | {where} |")
-    return out
-
-
-def urls(facts: Facts, config: dict) -> list[str]:
-    """Return the URLs to paste into the TikTok developer portal."""
-    p = pages(facts, config)
-    rows = [("Website URL", p["landing"]), ("Terms of Service URL", p["terms"]), ("Privacy Policy URL", p["privacy"]),
-            *(("Redirect URI", u) for u in facts.redirect_uris),
-            # TikTok cannot reach a service on the operator's own computer: nothing to register there.
-            ("Webhook callback URL", "(leave empty: a local service cannot receive webhooks)" if local(facts)
-             else facts.webhook_url),
-            ("Data-deletion page (for your records)", p["deletion"])]
-    out = ["| Portal field | Paste |", "| --- | --- |", *(f"| {k} | `{v}` |" for k, v in rows)]
-    if facts.verification:
-        out += ["", "URL properties (domain or URL-prefix verification): the site serves these files, byte-exact:", ""]
-        for v in facts.verification:
-            at = f"{facts.site_url}/{v.prefix + '/' if v.prefix else ''}{v.filename}"
-            out.append(f"- `{at}` containing `{v.content}`")
-    return out
 
 
 def demo_video(facts: Facts, config: dict) -> list[str]:
@@ -99,26 +17,32 @@ def demo_video(facts: Facts, config: dict) -> list[str]:
     p, scopes, name = pages(facts, config), set(facts.tiktok_scopes), facts.name
     post = f"{facts.service_url}/post"
     where = p["landing"] if local(facts) else f"{p['landing']} and {facts.service_url}"
-    out = [f"Record on the app's own domain ({where}) in a desktop browser with the address bar visible: a demo "
-           "recorded on localhost, a staging host or any other domain is rejected.",
-           "", "Show an app that serves creators: TikTok rejects apps **for private or personal use** (a tool that "
-           "posts only to its owner's own accounts), however complete the rest of the video is.", ""]
-    steps = [f"Open the website {p['landing']}; scroll so the description, the scopes and the Privacy Policy and "
-             "Terms links show without opening a menu.",
-             f"Open the Privacy Policy and the Terms of Service from those links ({p['privacy']}, {p['terms']}).",
-             f"Start the connection from {facts.connect_url if public_users(facts) else 'a `greenlight connect` link'}: "
-             f"TikTok's consent page shows the app name {name!r} "
-             "and every scope requested (use an account that has not authorized the app yet, so consent shows).",
-             "Authorize, and show the connected account's display name and avatar back in the app (user.info.basic)."]
+    out = [
+        f"Record on the app's own domain ({where}) in a desktop browser with the address bar visible: a demo "
+        "recorded on localhost, a staging host or any other domain is rejected.",
+        "",
+        "Show an app that serves creators: TikTok rejects apps **for private or personal use** (a tool that "
+        "posts only to its owner's own accounts), however complete the rest of the video is.",
+        "",
+    ]
+    steps = [
+        f"Open the website {p['landing']}; scroll so the description, the scopes and the Privacy Policy and "
+        "Terms links show without opening a menu.",
+        f"Open the Privacy Policy and the Terms of Service from those links ({p['privacy']}, {p['terms']}).",
+        f"Start the connection from {facts.connect_url if public_users(facts) else 'a `greenlight connect` link'}: "
+        f"TikTok's consent page shows the app name {name!r} "
+        "and every scope requested (use an account that has not authorized the app yet, so consent shows).",
+        "Authorize, and show the connected account's display name and avatar back in the app (user.info.basic).",
+    ]
     if "video.publish" in scopes:
         steps += [
-            f"Queue a video (`greenlight post VIDEO --title \"...\"`) and open the posting page {post}; walk it from "
+            f'Queue a video (`greenlight post VIDEO --title "..."`) and open the posting page {post}; walk it from '
             "top to bottom, in the order of TikTok's Direct Post guidelines:",
-            "Point 1, creator info: the page shows the creator's nickname (\"Posting as ...\") from a fresh "
+            'Point 1, creator info: the page shows the creator\'s nickname ("Posting as ...") from a fresh '
             "creator_info query made as it renders. When creator_info says the creator cannot post now, the page "
             "stops with TikTok's reason; a video longer than max_video_post_duration_sec is refused before upload, "
             "its Post button disabled with the reason beside it.",
-            "Point 2, title and privacy: edit the title; \"Who can see this video\" lists creator_info's "
+            'Point 2, title and privacy: edit the title; "Who can see this video" lists creator_info\'s '
             "privacy_level_options with **no default**: nothing is selected and Post stays disabled until the "
             "creator picks one.",
             "Point 3, interactions: the Comment, Duet and Stitch toggles are **off** by default, and greyed out "
@@ -126,69 +50,96 @@ def demo_video(facts: Facts, config: dict) -> list[str]:
             "only (no Duet or Stitch), and this page posts videos.",
             "Point 4, commercial content disclosure: the toggle is off by default; turning it on offers "
             "**Your Brand** and **Branded Content**, both unchecked, and Post stays blocked until one is chosen. "
-            "Your Brand labels the post \"Promotional content\", Branded Content \"Paid partnership\". Branded "
-            "Content cannot be private: the \"Only me\" option is disabled; hover it to show "
-            "\"Branded content visibility cannot be set to private.\"",
+            'Your Brand labels the post "Promotional content", Branded Content "Paid partnership". Branded '
+            'Content cannot be private: the "Only me" option is disabled; hover it to show '
+            '"Branded content visibility cannot be set to private."',
             "Point 5, consent and posting: above the Post button the line reads \"By posting, you agree to TikTok's "
-            "Music Usage Confirmation\" (with Branded Content: \"... TikTok's Branded Content Policy and Music "
-            "Usage Confirmation\"), each a link. Play the preview of the video, note that no watermark or branding "
+            'Music Usage Confirmation" (with Branded Content: "... TikTok\'s Branded Content Policy and Music '
+            'Usage Confirmation"), each a link. Play the preview of the video, note that no watermark or branding '
             "is added, then press Post yourself: the creator's explicit consent.",
-            "Show the processing status (\"processing can take a few minutes\") until it reads Published "
-            "(status fetch or the post.publish.* webhook)."]
+            'Show the processing status ("processing can take a few minutes") until it reads Published '
+            "(status fetch or the post.publish.* webhook).",
+        ]
     if "video.upload" in scopes:
-        steps.append("Queue a video with `--inbox`, press \"Send to my TikTok inbox\" on the posting page, then "
-                     "show the draft notification in the TikTok app.")
+        steps.append(
+            'Queue a video with `--inbox`, press "Send to my TikTok inbox" on the posting page, then '
+            "show the draft notification in the TikTok app."
+        )
     asks = f"the deletion form at {facts.deletion_url}" if facts.deletion_url else "the contact address it names"
-    steps += [f"Show the data-deletion page ({p['deletion']}) and {asks}.",
-              "Disconnect the app in TikTok's settings and show the account gone from the app "
-              + ("(run `greenlight tokens refresh`: TikTok refuses the token, and its data is deleted)." if local(facts)
-                 else "(the authorization.removed webhook deleted its data).")]
+    steps += [
+        f"Show the data-deletion page ({p['deletion']}) and {asks}.",
+        "Disconnect the app in TikTok's settings and show the account gone from the app "
+        + (
+            "(run `greenlight tokens refresh`: TikTok refuses the token, and its data is deleted)."
+            if local(facts)
+            else "(the authorization.removed webhook deleted its data)."
+        ),
+    ]
     out += [f"{i}. {s}" for i, s in enumerate(steps, 1)]
-    out += ["", "Until the app passes TikTok's audit, every Direct Post is limited to `SELF_ONLY` and at most "
-            "**5 creators can post in 24 hours**: make the demo account private, or record with the inbox upload."]
-    return out
-
-
-def app_face(facts: Facts, root: Path | None) -> list[str]:
-    """Return the portal's app icon and category, and who the app is for, as the facts give them."""
-    product = facts.product
-    size = ""
-    if product.icon and root is not None and (root / product.icon).is_file():
-        info = image_info((root / product.icon).read_bytes())
-        size = f" ({info.kind.upper()}, {info.width}×{info.height} px)" if info else " (not a PNG or JPEG)"
-    where = f"{root.name}/" if root else ""
-    icon = f"`{where}{product.icon}`{size}" if product.icon else "**missing**: add product.icon"
-    out = [f"- App icon: {icon}; the portal takes a square PNG or JPEG of at least 512 px",
-           f"- Category: {product.category or '**missing**: add product.category'} (pick the portal's nearest)"]
-    if product.audience:
-        out.append(f"- Who it is for: {product.audience}")
-    if getattr(facts, "users", "public") == "owner" and "video.publish" in facts.tiktok_scopes:
-        out += ["", "> **Refused as personal use.** TikTok refuses Direct Post apps \"for private or personal use\"; "
-                "these facts say only the operator connects. Open the app to other creators, or use inbox upload."]
+    out += [
+        "",
+        "Until the app passes TikTok's audit, every Direct Post is limited to `SELF_ONLY` and at most "
+        "**5 creators can post in 24 hours**: make the demo account private, or record with the inbox upload.",
+    ]
     return out
 
 
 def review_kit(facts: Facts, config: dict, root: Path | None = None) -> str:
     """Render the whole review kit as Markdown."""
     p = pages(facts, config)
-    lines = [f"# {facts.name}: app review kit", "",
-             f"Generated from the facts (policies effective {facts.effective_date:%Y-%m-%d}). Run "
-             "`greenlight check --site <site URL> --service <service URL>` before submitting.", ""]
+    lines = [
+        f"# {facts.name}: app review kit",
+        "",
+        f"Generated from the facts (policies effective {facts.effective_date:%Y-%m-%d}). Run "
+        "`greenlight check --site <site URL> --service <service URL>` before submitting.",
+        "",
+    ]
     if facts.draft:
         lines += ["> **Draft facts.** These facts say `draft: true`: finish them before you submit anything.", ""]
-    lines += ["## App details", "", f"- App name: **{facts.name}**", f"- Website: {p['landing']}",
-              f"- Platform: {'Web' if facts.app_type == 'web' else 'Desktop'}", *app_face(facts, root), "",
-              "Short description:", "", f"> {facts.summary}", "", "Description:", "",
-              *(f"> {line}" if line else ">" for line in facts.description.strip().splitlines()), "",
-              "## Products", "", *products(facts), "## Scopes", "", *scopes_table(facts), "",
-              "## URLs to paste", "", *urls(facts, config), "",
-              "## Demo video checklist", "", *demo_video(facts, config), ""]
+    lines += [
+        "## App details",
+        "",
+        f"- App name: **{facts.name}**",
+        f"- Website: {p['landing']}",
+        f"- Platform: {'Web' if facts.app_type == 'web' else 'Desktop'}",
+        *app_face(facts, root),
+        "",
+        "Short description:",
+        "",
+        f"> {facts.summary}",
+        "",
+        "Description:",
+        "",
+        *(f"> {line}" if line else ">" for line in facts.description.strip().splitlines()),
+        "",
+        "## Products",
+        "",
+        *products(facts),
+        "## Scopes",
+        "",
+        *scopes_table(facts),
+        "",
+        "## URLs to paste",
+        "",
+        *urls(facts, config),
+        "",
+        "## Demo video checklist",
+        "",
+        *demo_video(facts, config),
+        "",
+    ]
     return "\n".join(lines)
 
 
 @click.command("review-kit")
-@click.option("--output", "-o", default="review-kit.md", show_default=True, type=click.Path(dir_okay=False),
-              help="Markdown file to write the kit to.")
+@click.option(
+    "--output",
+    "-o",
+    default="review-kit.md",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Markdown file to write the kit to.",
+)
 @click.pass_context
 def review_kit_command(ctx: click.Context, output: str) -> None:
     """Print and save what the developer portals ask for.

@@ -1,4 +1,5 @@
 """`greenlight run`: the callback service under gunicorn, with Greenlight's own settings."""
+
 from __future__ import annotations
 
 import os

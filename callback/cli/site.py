@@ -1,4 +1,5 @@
 """`greenlight init`, `build`, `serve` and `archive`: start, build, preview and archive the public site."""
+
 from __future__ import annotations
 
 import os
@@ -13,14 +14,20 @@ from callback.site.starter import StarterError, write_starter
 
 # Material prints its end-of-life notice only when run as `mkdocs`, so builds through greenlight would never show
 # it. Relayed once per process, with the switch spelled out; Material's own NO_MKDOCS_2_WARNING hides it too.
-NOTICE = ("note: Material for MkDocs reaches end of life on 5 May 2027 (critical fixes until then). Zensical, "
-          "its successor, builds this same site: pip install 'greenlight-publish[zensical]', then "
-          "greenlight build --generator zensical. Set NO_MKDOCS_2_WARNING=1 to hide this note.")
+NOTICE = (
+    "note: Material for MkDocs reaches end of life on 5 May 2027 (critical fixes until then). Zensical, "
+    "its successor, builds this same site: pip install 'greenlight-publish[zensical]', then "
+    "greenlight build --generator zensical. Set NO_MKDOCS_2_WARNING=1 to hide this note."
+)
 _NOTICE_SHOWN = False
 
 generator_option = click.option(
-    "--generator", type=click.Choice(GENERATORS), default=None, envvar="GREENLIGHT_GENERATOR",
-    help="The site generator [default: mkdocs while it is installed, else zensical; or GREENLIGHT_GENERATOR].")
+    "--generator",
+    type=click.Choice(GENERATORS),
+    default=None,
+    envvar="GREENLIGHT_GENERATOR",
+    help="The site generator [default: mkdocs while it is installed, else zensical; or GREENLIGHT_GENERATOR].",
+)
 
 
 def _generator(requested: str | None) -> str:
@@ -51,14 +58,16 @@ def _facts_override(ctx: click.Context, config_file: str) -> str | None:
 @click.option("--strict/--no-strict", default=True, show_default=True, help="Fail on any generator warning.")
 @generator_option
 @click.pass_context
-def build(ctx: click.Context, config_file: str, site_dir: str | None, production: bool, strict: bool,
-          generator: str | None) -> None:
+def build(
+    ctx: click.Context, config_file: str, site_dir: str | None, production: bool, strict: bool, generator: str | None
+) -> None:
     """Build the public site from the facts into site/."""
     facts = _facts_override(ctx, config_file)
     chosen = _generator(generator)
     try:
-        done = build_site(config_file, facts=facts, site_dir=site_dir, production=production or None, strict=strict,
-                          generator=chosen)
+        done = build_site(
+            config_file, facts=facts, site_dir=site_dir, production=production or None, strict=strict, generator=chosen
+        )
     except SiteError as exc:
         raise click.ClickException(f"the site was not built:\n{exc}") from None
     for warning in done.warnings:

@@ -1,4 +1,5 @@
-"""`greenlight token`, `greenlight tokens list|refresh|revoke|export` and `greenlight redirect-uri`."""
+"""`greenlight token` and `greenlight tokens list|refresh|revoke|export`."""
+
 from __future__ import annotations
 
 import contextlib
@@ -14,11 +15,22 @@ from callback.data.store import ReconnectNeeded, StoreError
 from callback.facts.dates import utc_text
 from callback.facts.settings import ConfigError
 from callback.facts.setup import local
-from callback.platform.redirects import (configured_redirect_uri, redirect_mismatch, redirect_uri_problems,
-                                         served_redirect_uri)
 from callback.platform.tiktok import PlatformError, TikTok
-from callback.tokens import (DAY, AccessRemoved, check_access, clean, connect_url, fresh_account, hand_out, log,
-                             open_store, refresh_warning, status, until, usable_account)
+from callback.tokens import (
+    DAY,
+    AccessRemoved,
+    check_access,
+    clean,
+    connect_url,
+    fresh_account,
+    hand_out,
+    log,
+    open_store,
+    refresh_warning,
+    status,
+    until,
+    usable_account,
+)
 
 RECONNECT_EXIT = 3  # distinct from 1 (any other failure) so cron wrappers can tell a user must act
 
@@ -80,9 +92,18 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     with explained(settings):
         accounts = open_store(settings).list()
     now = time.time()
-    rows = [{"display_name": a.get("display_name", ""), "open_id": a["open_id"], "scope": a.get("scope", []),
-             "expires_at": a.get("expires_at"), "refresh_expires_at": a.get("refresh_expires_at"),
-             "last_used_at": a.get("last_used_at"), "status": status(a, settings, now)} for a in accounts]
+    rows = [
+        {
+            "display_name": a.get("display_name", ""),
+            "open_id": a["open_id"],
+            "scope": a.get("scope", []),
+            "expires_at": a.get("expires_at"),
+            "refresh_expires_at": a.get("refresh_expires_at"),
+            "last_used_at": a.get("last_used_at"),
+            "status": status(a, settings, now),
+        }
+        for a in accounts
+    ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -90,13 +111,15 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"No account is connected yet. Connect one at {connect_url(settings)}")
         return
     for r in rows:
-        click.echo(f"{r['display_name'] or '(no name)'}  {r['open_id']}\n"
-                   f"  scopes:          {', '.join(r['scope']) or '-'}\n"
-                   f"  access token:    expires {until(r['expires_at'] or 0, now)} ({utc_text(r['expires_at'])})\n"
-                   f"  refresh token:   expires {until(r['refresh_expires_at'] or 0, now)}"
-                   f" ({utc_text(r['refresh_expires_at'])})\n"
-                   f"  last used:       {utc_text(r['last_used_at'])}\n"
-                   f"  status:          {r['status']}")
+        click.echo(
+            f"{r['display_name'] or '(no name)'}  {r['open_id']}\n"
+            f"  scopes:          {', '.join(r['scope']) or '-'}\n"
+            f"  access token:    expires {until(r['expires_at'] or 0, now)} ({utc_text(r['expires_at'])})\n"
+            f"  refresh token:   expires {until(r['refresh_expires_at'] or 0, now)}"
+            f" ({utc_text(r['refresh_expires_at'])})\n"
+            f"  last used:       {utc_text(r['last_used_at'])}\n"
+            f"  status:          {r['status']}"
+        )
 
 
 @tokens_group.command("refresh")
@@ -175,8 +198,14 @@ def revoke_command(ctx: click.Context, account: str, local_only: bool, yes: bool
             note = "its authorization was already unusable"
         except PlatformError as exc:
             if exc.error not in ("invalid_request", "access_token_invalid", "invalid_grant"):
-                raise click.ClickException(clean(f"could not revoke {name} at TikTok ({exc}); nothing was deleted. "
-                                                 "Try again, or use --local-only", settings, acc)) from None
+                raise click.ClickException(
+                    clean(
+                        f"could not revoke {name} at TikTok ({exc}); nothing was deleted. "
+                        "Try again, or use --local-only",
+                        settings,
+                        acc,
+                    )
+                ) from None
             note = f"TikTok answered {exc.error}: the token was already invalid"
     store.delete(acc["open_id"])
     clear_exports(acc)
@@ -184,8 +213,13 @@ def revoke_command(ctx: click.Context, account: str, local_only: bool, yes: bool
 
 
 @tokens_group.command("export")
-@click.option("--env", "env_file", required=True, type=click.Path(dir_okay=False),
-              help="The .env file to write (created 0600; its other lines are kept).")
+@click.option(
+    "--env",
+    "env_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The .env file to write (created 0600; its other lines are kept).",
+)
 @click.option("--account", "-a", metavar="NAME|OPEN_ID", help="Which account (needed when several are connected).")
 @click.pass_context
 def export_command(ctx: click.Context, env_file: str, account: str | None) -> None:
@@ -203,20 +237,3 @@ def export_command(ctx: click.Context, env_file: str, account: str | None) -> No
     # Remembered with the account, so erasing it also clears this copy (the privacy policy says so).
     store.update(acc["open_id"], exports=sorted({*acc.get("exports", []), str(Path(env_file).resolve())}))
     click.echo(f"wrote {', '.join(keys)} to {env_file} (access token valid until {utc_text(acc['expires_at'])})")
-
-
-@click.command("redirect-uri")
-@click.pass_context
-def redirect_uri_command(ctx: click.Context) -> None:
-    """Print the redirect URI to register in TikTok's developer portal (problems go to stderr)."""
-    settings = cli_settings(ctx)
-    facts = facts_from(ctx)
-    uri = configured_redirect_uri(settings, facts)
-    click.echo(uri)
-    problems = redirect_uri_problems(uri, facts.app_type)
-    if mismatch := redirect_mismatch(uri, served_redirect_uri(facts.service_url)):
-        problems.append(mismatch)
-    for problem in problems:
-        click.echo(f"warning: {problem}", err=True)
-    if problems:
-        ctx.exit(1)

@@ -1,4 +1,5 @@
 """Finding stored accounts by what people call them, and handing their tokens to an uploader's .env."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +23,11 @@ class AmbiguousAccount(AccountError):
 def named(accounts: list[dict], name: str) -> list[dict]:
     """Return the accounts whose display name or username is `name` (case-insensitive)."""
     want = name.casefold()
-    return [a for a in accounts if want and want in
-            ((a.get("display_name") or "").casefold(), (a.get("username") or "").casefold())]
+    return [
+        a
+        for a in accounts
+        if want and want in ((a.get("display_name") or "").casefold(), (a.get("username") or "").casefold())
+    ]
 
 
 def pick(store: TokenBackend, ref: str | None = None) -> dict:
@@ -38,15 +42,21 @@ def pick(store: TokenBackend, ref: str | None = None) -> dict:
             raise AccountError(f"no connected account is named {ref!r} (see `greenlight tokens list`)")
         if len(exact) > 1:
             ids = [a["open_id"] for a in exact]
-            raise AmbiguousAccount(f"{len(exact)} connected accounts are named {ref!r} (open_ids "
-                                   f"{', '.join(ids)}): name one by its open_id", ids, ref)
+            raise AmbiguousAccount(
+                f"{len(exact)} connected accounts are named {ref!r} (open_ids "
+                f"{', '.join(ids)}): name one by its open_id",
+                ids,
+                ref,
+            )
         return exact[0]
     if not accounts:
         raise AccountError("no TikTok account is connected yet")
     if len(accounts) > 1:
         names = ", ".join(a.get("display_name") or a["open_id"] for a in accounts)
-        raise AmbiguousAccount(f"{len(accounts)} accounts are connected ({names}): choose one with --account",
-                               [a["open_id"] for a in accounts])
+        raise AmbiguousAccount(
+            f"{len(accounts)} accounts are connected ({names}): choose one with --account",
+            [a["open_id"] for a in accounts],
+        )
     return accounts[0]
 
 
@@ -77,8 +87,12 @@ def clear_exports(account: dict) -> list[str]:
 
 def export_env(account: dict, path: str | Path) -> list[str]:
     """Write the account's token variables into a .env file (0600), keeping its other lines; return the keys."""
-    values = {"TIKTOK_ACCESS_TOKEN": account["access_token"], "TIKTOK_REFRESH_TOKEN": account["refresh_token"],
-              "TIKTOK_OPEN_ID": account["open_id"], "TIKTOK_EXPIRES_AT": str(int(account["expires_at"]))}
+    values = {
+        "TIKTOK_ACCESS_TOKEN": account["access_token"],
+        "TIKTOK_REFRESH_TOKEN": account["refresh_token"],
+        "TIKTOK_OPEN_ID": account["open_id"],
+        "TIKTOK_EXPIRES_AT": str(int(account["expires_at"])),
+    }
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:

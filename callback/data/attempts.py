@@ -4,6 +4,7 @@ Each attempt is a small 0600 file named by a hash of its state, in `<data dir>/c
 worker sees it. Finishing an attempt renames the file: exactly one request can win, and a replayed state
 finds the tombstone and is refused. Files hold no personal data and are swept after twice the TTL.
 """
+
 from __future__ import annotations
 
 import contextlib

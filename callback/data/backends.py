@@ -2,11 +2,13 @@
 
 Every caller (the service, the CLI, fresh_token) opens its stores here, so none knows which backend it has.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from callback.data.store import TokenBackend
 from callback.facts.settings import ConfigError
@@ -62,8 +64,10 @@ def open_backend(settings: dict, *, lock_timeout: float | None = None) -> Backen
 def _files(settings: dict, lock_timeout: float | None) -> Backend:
     data_dir, key = settings["DATA_DIR"], settings.get("ENCRYPTION_KEY") or None
     if not data_dir:
-        raise ConfigError(f"no data directory: pass --data-dir or set GREENLIGHT_DATA_DIR, or run where the "
-                          f"facts file is (looked for {Path(settings['FACTS_FILE']).resolve()}, not found)")
+        raise ConfigError(
+            f"no data directory: pass --data-dir or set GREENLIGHT_DATA_DIR, or run where the "
+            f"facts file is (looked for {Path(settings['FACTS_FILE']).resolve()}, not found)"
+        )
 
     def build(name: str) -> Any:
         if name == "store":
@@ -76,8 +80,9 @@ def _files(settings: dict, lock_timeout: float | None) -> Backend:
             return Records(data_dir)
         from callback.data.attempts import Attempts
 
-        return Attempts(data_dir, settings.get("STATE_TTL", 600),
-                        max_pending=int(settings.get("CONNECT_MAX_PENDING", 10_000)))
+        return Attempts(
+            data_dir, settings.get("STATE_TTL", 600), max_pending=int(settings.get("CONNECT_MAX_PENDING", 10_000))
+        )
 
     return Backend(FILE, build)
 
@@ -107,8 +112,9 @@ def _postgresql(settings: dict, lock_timeout: float | None) -> Backend:
             return records
         from callback.data.pg_attempts import PgAttempts
 
-        return PgAttempts(db, settings.get("STATE_TTL", 600),
-                          max_pending=int(settings.get("CONNECT_MAX_PENDING", 10_000)))
+        return PgAttempts(
+            db, settings.get("STATE_TTL", 600), max_pending=int(settings.get("CONNECT_MAX_PENDING", 10_000))
+        )
 
     def rate_limit(name: str, limit: int, window: float = 60.0):
         from callback.data.pg_limits import PgRateLimit

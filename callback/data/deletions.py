@@ -1,4 +1,5 @@
 """Deletion requests in `deletions.json`, keyed by confirmation code, rewritten atomically under a lock."""
+
 from __future__ import annotations
 
 import secrets
@@ -31,8 +32,12 @@ class DeletionLog:
             code = new_code()
             while code in doc["requests"]:
                 code = new_code()
-            req = {"code": code, "status": "received", "received_at": now,
-                   **{k: v for k, v in {**fields, "key": key}.items() if v not in (None, "")}}
+            req = {
+                "code": code,
+                "status": "received",
+                "received_at": now,
+                **{k: v for k, v in {**fields, "key": key}.items() if v not in (None, "")},
+            }
             doc["requests"][code] = req
             write_json(self.path, doc)
         return req
@@ -84,8 +89,11 @@ class DeletionLog:
         """
         with locked(self.path):
             doc = self._load()
-            hits = [r for r in doc["requests"].values()
-                    if r["code"] == code or (open_id and open_id in (r.get("open_id"), r.get("meta_user_id")))]
+            hits = [
+                r
+                for r in doc["requests"].values()
+                if r["code"] == code or (open_id and open_id in (r.get("open_id"), r.get("meta_user_id")))
+            ]
             for r in hits:
                 for key in IDENTIFIERS:
                     r.pop(key, None)

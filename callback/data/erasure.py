@@ -1,9 +1,10 @@
 """Erasing a user everywhere: tokens, webhook receipts and deletion requests, keeping one hashed receipt."""
+
 from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from callback.data.accounts import clear_exports
 from callback.data.deletions import identifier
@@ -14,9 +15,19 @@ from callback.data.store import TokenBackend
 log = logging.getLogger("greenlight.erasure")
 
 
-def erase_user(open_id: str, *, store: TokenBackend, recs: Records, source: str, reason: str = "",
-               code: str | None = None, key: str | None = None, revoke: Callable[[dict], None] | None = None,
-               now: float | None = None, queue: PostQueue | None = None) -> dict:
+def erase_user(
+    open_id: str,
+    *,
+    store: TokenBackend,
+    recs: Records,
+    source: str,
+    reason: str = "",
+    code: str | None = None,
+    key: str | None = None,
+    revoke: Callable[[dict], None] | None = None,
+    now: float | None = None,
+    queue: PostQueue | None = None,
+) -> dict:
     """Remove every record naming this account from every store, keeping one hashed receipt; say what went.
 
     `open_id` must be proven (by a sign-in, the operator's approval or a signed platform event); `code`
@@ -34,8 +45,10 @@ def erase_user(open_id: str, *, store: TokenBackend, recs: Records, source: str,
             revoked = True
         except Exception as exc:  # the platform unreachable or refusing: delete locally all the same
             revoked = False
-            log.warning("could not revoke the tokens at TikTok before erasing (%s); deleting them locally anyway",
-                        type(exc).__name__)
+            log.warning(
+                "could not revoke the tokens at TikTok before erasing (%s); deleting them locally anyway",
+                type(exc).__name__,
+            )
     tokens = store.delete(open_id) if open_id else False  # also drops journal lines and stray copies
     if account:
         clear_exports(account)  # copies handed to an uploader's .env go with the account
@@ -45,20 +58,41 @@ def erase_user(open_id: str, *, store: TokenBackend, recs: Records, source: str,
     subject = recs.subject(open_id or (identifier(request) if request else ""))
     requests = recs.deletions.erase(open_id, code=code, subject=subject, now=now, note=reason)
     if code is None:
-        code = recs.deletions.add(now=now, key=key, source=source, status="completed", closed_at=now,
-                                  subject=subject, note=reason)["code"]
+        code = recs.deletions.add(
+            now=now, key=key, source=source, status="completed", closed_at=now, subject=subject, note=reason
+        )["code"]
     # Last: a pending removal's receipt names its account until this rewrite, which marks the work done.
     events = recs.events.rewrite(lambda r: _anonymous(r) if open_id and mentions(r, open_id) else r)
-    log.info("erased account %s (%s): tokens %s, %d webhook receipts, %d deletion requests, %d queued posts; "
-             "receipt %s", subject[:16], source, "deleted" if tokens else "none", events, requests, queued, code)
-    return {"subject": subject, "tokens": tokens, "revoked": revoked, "events": events, "requests": requests,
-            "queued": queued, "code": code}
+    log.info(
+        "erased account %s (%s): tokens %s, %d webhook receipts, %d deletion requests, %d queued posts; receipt %s",
+        subject[:16],
+        source,
+        "deleted" if tokens else "none",
+        events,
+        requests,
+        queued,
+        code,
+    )
+    return {
+        "subject": subject,
+        "tokens": tokens,
+        "revoked": revoked,
+        "events": events,
+        "requests": requests,
+        "queued": queued,
+        "code": code,
+    }
 
 
 def _anonymous(receipt: dict) -> dict:
     """Keep only what lets a redelivery be recognised (the event's hash, name and time), naming nobody."""
-    return {"id": receipt["id"], "at": receipt["at"], "event": receipt["event"], "erased": True,
-            "done": receipt.get("done", True)}
+    return {
+        "id": receipt["id"],
+        "at": receipt["at"],
+        "event": receipt["event"],
+        "erased": True,
+        "done": receipt.get("done", True),
+    }
 
 
 def due_at(req: dict, hours: int) -> float:

@@ -1,4 +1,5 @@
 """Durable file primitives: private directories, the one inter-process lock, atomic writes, JSON."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,8 +10,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 def private_dir(path: str | Path) -> Path:

@@ -1,4 +1,5 @@
 """One-time connect attempts in PostgreSQL, so the redirect may come back to any instance."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +9,7 @@ import threading
 import time
 
 from callback.data.attempts import SWEEP_EVERY, AttemptError, AttemptsFull
-from callback.data.pg_db import Database, dumps
+from callback.data.pg_db import Database, dumps, scalar
 
 
 class PgAttempts:
@@ -35,16 +36,18 @@ class PgAttempts:
             self._pending += 1
         state = secrets.token_urlsafe(32)
         with self.db.connection() as conn:
-            conn.execute("INSERT INTO connect_attempts (state_hash, record, touched) VALUES (%s, %s, %s)",
-                         (_hash(state), dumps({"verifier": verifier, "expires": self.now() + self.ttl, **details}),
-                          time.time()))
+            conn.execute(
+                "INSERT INTO connect_attempts (state_hash, record, touched) VALUES (%s, %s, %s)",
+                (_hash(state), dumps({"verifier": verifier, "expires": self.now() + self.ttl, **details}), time.time()),
+            )
         return state
 
     def status(self, state: str) -> str:
         """Return pending, used or unknown, without changing anything."""
         with self.db.connection() as conn:
-            row = conn.execute("SELECT record IS NOT NULL FROM connect_attempts WHERE state_hash = %s",
-                               (_hash(state),)).fetchone()
+            row = conn.execute(
+                "SELECT record IS NOT NULL FROM connect_attempts WHERE state_hash = %s", (_hash(state),)
+            ).fetchone()
         return "unknown" if row is None else "pending" if row[0] else "used"
 
     def finish(self, state: str) -> dict:
@@ -53,11 +56,13 @@ class PgAttempts:
         key = _hash(state)
         with self.db.connection() as conn:
             # A second finish waits on the row lock, then finds the record gone: only one wins.
-            row = conn.execute("WITH old AS (SELECT state_hash, record FROM connect_attempts WHERE state_hash = %s "
-                               "AND record IS NOT NULL FOR UPDATE) "
-                               "UPDATE connect_attempts c SET record = NULL, touched = %s FROM old "
-                               "WHERE c.state_hash = old.state_hash RETURNING old.record",
-                               (key, time.time())).fetchone()
+            row = conn.execute(
+                "WITH old AS (SELECT state_hash, record FROM connect_attempts WHERE state_hash = %s "
+                "AND record IS NOT NULL FOR UPDATE) "
+                "UPDATE connect_attempts c SET record = NULL, touched = %s FROM old "
+                "WHERE c.state_hash = old.state_hash RETURNING old.record",
+                (key, time.time()),
+            ).fetchone()
             if row is None:
                 used = conn.execute("SELECT 1 FROM connect_attempts WHERE state_hash = %s", (key,)).fetchone()
                 raise AttemptError("replayed" if used else "unknown")
@@ -69,9 +74,10 @@ class PgAttempts:
     def sweep(self) -> int:
         """Delete attempts and tombstones older than twice the TTL, count those left; return how many went."""
         with self.db.connection() as conn:
-            gone = conn.execute("DELETE FROM connect_attempts WHERE touched < %s",
-                                (time.time() - 2 * self.ttl,)).rowcount
-            pending = conn.execute("SELECT count(*) FROM connect_attempts WHERE record IS NOT NULL").fetchone()[0]
+            gone = conn.execute(
+                "DELETE FROM connect_attempts WHERE touched < %s", (time.time() - 2 * self.ttl,)
+            ).rowcount
+            pending = scalar(conn, "SELECT count(*) FROM connect_attempts WHERE record IS NOT NULL")
         with self._mutex:
             self._pending = pending
         return gone

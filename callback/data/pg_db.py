@@ -1,4 +1,5 @@
 """A process's way into PostgreSQL: one connection pool per database, opened lazily, never shared across fork."""
+
 from __future__ import annotations
 
 import atexit
@@ -7,7 +8,8 @@ import json
 import os
 import secrets
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 from psycopg import errors
@@ -29,6 +31,14 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def scalar(conn: psycopg.Connection, query: str, params: tuple | None = None) -> Any:
+    """Return the first column of the one row `query` always answers (a count, a value it has just written)."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise psycopg.ProgrammingError(f"no row came back from {query!r}")
+    return row[0]
+
+
 class Database:
     """One PostgreSQL database as this process reaches it, with the store-level lock bound of its callers.
 
@@ -48,8 +58,11 @@ class Database:
         options = conninfo_to_dict(self.url).get("options") or ""
         ms = 0 if lock_timeout is None else max(1, int(lock_timeout * 1000))  # 0: wait as long as it takes
         # synchronous_commit on whatever the server's default: a 200 to a webhook promises its row is on disk.
-        return make_conninfo(self.url, options=f"{options} -c lock_timeout={ms} -c synchronous_commit=on".strip(),
-                             application_name="greenlight")
+        return make_conninfo(
+            self.url,
+            options=f"{options} -c lock_timeout={ms} -c synchronous_commit=on".strip(),
+            application_name="greenlight",
+        )
 
     def pool(self) -> ConnectionPool:
         """Return this process's pool, opening it on first use (and again in a forked child)."""
@@ -59,8 +72,14 @@ class Database:
                     # Forked (gunicorn's preload): the parent's connections are the parent's. Closing them
                     # here, or letting them be collected, would end its sessions; keep them untouched.
                     _inherited.append(self._pool)
-                self._pool = ConnectionPool(self.conninfo(self.lock_timeout), min_size=0, max_size=POOL_MAX,
-                                            kwargs={"autocommit": True}, open=True, name="greenlight")
+                self._pool = ConnectionPool(
+                    self.conninfo(self.lock_timeout),
+                    min_size=0,
+                    max_size=POOL_MAX,
+                    kwargs={"autocommit": True},
+                    open=True,
+                    name="greenlight",
+                )
                 self._pid = os.getpid()
                 atexit.register(self._close_pool, self._pool, self._pid)
             return self._pool
@@ -74,9 +93,8 @@ class Database:
     def connection(self) -> Iterator[psycopg.Connection]:
         """Lend a pooled autocommit connection: each statement is its own committed transaction."""
         wait = UNBOUNDED_WAIT if self.lock_timeout is None else self.lock_timeout
-        with translated():
-            with self.pool().connection(timeout=wait) as conn:
-                yield conn
+        with translated(), self.pool().connection(timeout=wait) as conn:
+            yield conn
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:
@@ -93,9 +111,11 @@ class Database:
     def meta(self, name: str, make=lambda: secrets.token_hex(32)) -> str:
         """Return a per-install value (a salt, a hash key), creating it once for every instance."""
         with self.connection() as conn:
-            conn.execute("INSERT INTO greenlight_meta (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
-                         (name, make()))
-            return conn.execute("SELECT value FROM greenlight_meta WHERE name = %s", (name,)).fetchone()[0]
+            conn.execute(
+                "INSERT INTO greenlight_meta (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+                (name, make()),
+            )
+            return scalar(conn, "SELECT value FROM greenlight_meta WHERE name = %s", (name,))
 
 
 @contextlib.contextmanager

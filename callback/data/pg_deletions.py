@@ -1,4 +1,5 @@
 """Deletion requests in PostgreSQL: the DeletionLog interface over `deletion_requests`, one row per code."""
+
 from __future__ import annotations
 
 import json
@@ -31,10 +32,17 @@ class PgDeletionLog:
         now = time.time() if now is None else now
         with self.db.connection() as conn:
             while True:
-                req = {"code": new_code(), "status": "received", "received_at": now,
-                       **{k: v for k, v in {**fields, "key": key}.items() if v not in (None, "")}}
-                if conn.execute(f"INSERT INTO deletion_requests ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
-                                "ON CONFLICT DO NOTHING RETURNING 1", row_of(req)).fetchone():
+                req = {
+                    "code": new_code(),
+                    "status": "received",
+                    "received_at": now,
+                    **{k: v for k, v in {**fields, "key": key}.items() if v not in (None, "")},
+                }
+                if conn.execute(
+                    f"INSERT INTO deletion_requests ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT DO NOTHING RETURNING 1",
+                    row_of(req),
+                ).fetchone():
                     return req
                 if key:
                     row = conn.execute("SELECT request FROM deletion_requests WHERE key = %s", (key,)).fetchone()
@@ -93,9 +101,11 @@ class PgDeletionLog:
         Meta user id); a username or email never joins two requests or closes one. Return how many changed.
         """
         with self.db.transaction() as conn:
-            rows = conn.execute("SELECT code, request FROM deletion_requests WHERE code = %s "
-                                "OR (%s <> '' AND (open_id = %s OR meta_user_id = %s)) ORDER BY code FOR UPDATE",
-                                (code, open_id or "", open_id, open_id)).fetchall()
+            rows = conn.execute(
+                "SELECT code, request FROM deletion_requests WHERE code = %s "
+                "OR (%s <> '' AND (open_id = %s OR meta_user_id = %s)) ORDER BY code FOR UPDATE",
+                (code, open_id or "", open_id, open_id),
+            ).fetchall()
             for row_code, text in rows:
                 r = json.loads(text)
                 for key in IDENTIFIERS:
@@ -118,5 +128,8 @@ def row_of(req: dict, code: str | None = None) -> tuple:
 def _save(conn: psycopg.Connection, code: str, req: dict) -> None:
     """Write a changed request back under its code (the row the file backend keys it by)."""
     _, key, open_id, meta_user_id, received_at, text = row_of(req, code)
-    conn.execute("UPDATE deletion_requests SET key = %s, open_id = %s, meta_user_id = %s, received_at = %s, "
-                 "request = %s WHERE code = %s", (key, open_id, meta_user_id, received_at, text, code))
+    conn.execute(
+        "UPDATE deletion_requests SET key = %s, open_id = %s, meta_user_id = %s, received_at = %s, "
+        "request = %s WHERE code = %s",
+        (key, open_id, meta_user_id, received_at, text, code),
+    )

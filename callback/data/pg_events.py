@@ -1,4 +1,5 @@
 """Webhook receipts in PostgreSQL: the EventLog interface over `webhook_events`, deduplicated across instances."""
+
 from __future__ import annotations
 
 import json
@@ -23,25 +24,32 @@ class PgEventLog:
         text = dumps(receipt)
         with self.db.connection() as conn:
             while True:
-                if conn.execute("INSERT INTO webhook_events (id, receipt) VALUES (%s, %s) "
-                                "ON CONFLICT (id) DO NOTHING RETURNING 1", (receipt["id"], text)).fetchone():
+                if conn.execute(
+                    "INSERT INTO webhook_events (id, receipt) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING RETURNING 1",
+                    (receipt["id"], text),
+                ).fetchone():
                     return "new"
-                row = conn.execute("SELECT receipt, marked FROM webhook_events WHERE id = %s",
-                                   (receipt["id"],)).fetchone()
+                row = conn.execute(
+                    "SELECT receipt, marked FROM webhook_events WHERE id = %s", (receipt["id"],)
+                ).fetchone()
                 if row is not None:  # else a purge or erasure dropped it in between: insert again
                     return "done" if _done(*row) else "pending"
 
     def mark_done(self, event_id: str) -> None:
         """Note durably that an event's side effects are complete, so a redelivery is not processed again."""
         with self.db.connection() as conn:
-            conn.execute("INSERT INTO webhook_events (id, marked) VALUES (%s, true) "
-                         "ON CONFLICT (id) DO UPDATE SET marked = true", (event_id,))
+            conn.execute(
+                "INSERT INTO webhook_events (id, marked) VALUES (%s, true) "
+                "ON CONFLICT (id) DO UPDATE SET marked = true",
+                (event_id,),
+            )
 
     def receipts(self) -> list[dict]:
         """Return every receipt, oldest first, with `done` folded in."""
         with self.db.connection() as conn:
-            rows = conn.execute("SELECT receipt, marked FROM webhook_events WHERE receipt IS NOT NULL "
-                                "ORDER BY seq").fetchall()
+            rows = conn.execute(
+                "SELECT receipt, marked FROM webhook_events WHERE receipt IS NOT NULL ORDER BY seq"
+            ).fetchall()
         out = []
         for text, marked in rows:
             receipt = json.loads(text)
@@ -53,8 +61,9 @@ class PgEventLog:
         changed, updates, drops = 0, [], []
         with self.db.transaction() as conn:
             # Row locks in arrival order: a concurrent rewrite waits, then sees this one's result.
-            rows = conn.execute("SELECT id, receipt FROM webhook_events WHERE receipt IS NOT NULL "
-                                "ORDER BY seq FOR UPDATE").fetchall()
+            rows = conn.execute(
+                "SELECT id, receipt FROM webhook_events WHERE receipt IS NOT NULL ORDER BY seq FOR UPDATE"
+            ).fetchall()
             for event_id, text in rows:
                 line = json.loads(text)
                 new = keep(line)

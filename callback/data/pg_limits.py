@@ -1,4 +1,5 @@
 """A rate limit counted in PostgreSQL, so every instance behind a proxy shares one count per client."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +7,7 @@ import hmac
 import threading
 import time
 
-from callback.data.pg_db import Database
+from callback.data.pg_db import Database, scalar
 
 HASH_KEY = "ratelimit_key"  # greenlight_meta name
 
@@ -33,23 +34,29 @@ class PgRateLimit:
         digest = hashlib.blake2b(key.encode(), key=self._key(), digest_size=16).hexdigest()
         with self.db.transaction() as conn:
             # The upsert takes the row's lock: the same client's hits on other instances wait here.
-            (hits,) = conn.execute("INSERT INTO rate_hits AS r (name, key_hash, hits, last_at) "
-                                   "VALUES (%s, %s, '{}', %s) ON CONFLICT (name, key_hash) "
-                                   "DO UPDATE SET hits = r.hits RETURNING hits",
-                                   (self.name, digest, now)).fetchone()
+            hits = scalar(
+                conn,
+                "INSERT INTO rate_hits AS r (name, key_hash, hits, last_at) "
+                "VALUES (%s, %s, '{}', %s) ON CONFLICT (name, key_hash) "
+                "DO UPDATE SET hits = r.hits RETURNING hits",
+                (self.name, digest, now),
+            )
             live = sorted(t for t in hits if t > now - self.window)
             if len(live) >= self.limit:
                 return False  # a denied try adds no hit, as in the in-memory limit
-            conn.execute("UPDATE rate_hits SET hits = %s, last_at = %s WHERE name = %s AND key_hash = %s",
-                         (live + [now], now, self.name, digest))
+            conn.execute(
+                "UPDATE rate_hits SET hits = %s, last_at = %s WHERE name = %s AND key_hash = %s",
+                ([*live, now], now, self.name, digest),
+            )
             return True
 
     def prune(self, now: float | None = None) -> int:
         """Delete the rows of clients with no hit inside the window; return how many went."""
         now = time.time() if now is None else now
         with self.db.connection() as conn:
-            return conn.execute("DELETE FROM rate_hits WHERE name = %s AND last_at <= %s",
-                                (self.name, now - self.window)).rowcount
+            return conn.execute(
+                "DELETE FROM rate_hits WHERE name = %s AND last_at <= %s", (self.name, now - self.window)
+            ).rowcount
 
     def _prune_when_due(self, now: float) -> None:
         with self._mutex:

@@ -5,13 +5,14 @@ token since), so a second run copies nothing and verifies the same counts. The f
 the operator removes them once the counts check out. Connect attempts (minutes-long) and rate-limit
 counts (memory only) are not moved.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from callback.data.deletions import DeletionLog
-from callback.data.pg_db import Database, dumps
+from callback.data.pg_db import Database, dumps, scalar
 from callback.data.pg_deletions import row_of
 from callback.data.pg_records import SALT
 from callback.data.pg_tokens import PgTokenStore
@@ -43,7 +44,7 @@ def migrate_from_files(data_dir: str | Path, db: Database, encryption_key: str |
     if not any((path / name).exists() for name in ("tokens.json", "webhooks.jsonl", "deletions.json")):
         raise MigrationError(f"{path} holds no Greenlight data (no tokens.json, webhooks.jsonl or deletions.json)")
     salt = _salt(path, db)
-    return [_tokens(path, db, encryption_key), _events(path, db), _deletions(path, db)] + salt
+    return [_tokens(path, db, encryption_key), _events(path, db), _deletions(path, db), *salt]
 
 
 def _salt(path: Path, db: Database) -> list[Moved]:
@@ -57,15 +58,17 @@ def _salt(path: Path, db: Database) -> list[Moved]:
         if row is None:
             conn.execute("INSERT INTO greenlight_meta (name, value) VALUES (%s, %s)", (SALT, salt))
         elif row[0] != salt:
-            used = conn.execute("SELECT (SELECT count(*) FROM webhook_events) + "
-                                "(SELECT count(*) FROM deletion_requests)").fetchone()[0]
+            used = scalar(
+                conn, "SELECT (SELECT count(*) FROM webhook_events) + (SELECT count(*) FROM deletion_requests)"
+            )
             if used:
-                raise MigrationError("the database already has another receipt salt and records hashed with it: "
-                                     "move the data directory into a new, empty database")
+                raise MigrationError(
+                    "the database already has another receipt salt and records hashed with it: "
+                    "move the data directory into a new, empty database"
+                )
             conn.execute("UPDATE greenlight_meta SET value = %s WHERE name = %s", (salt, SALT))
         copied = int(row is None or row[0] != salt)
-        same = conn.execute("SELECT count(*) FROM greenlight_meta WHERE name = %s AND value = %s",
-                            (SALT, salt)).fetchone()[0]
+        same = scalar(conn, "SELECT count(*) FROM greenlight_meta WHERE name = %s AND value = %s", (SALT, salt))
     return [Moved("receipt salt", 1, copied, same)]
 
 
@@ -75,7 +78,7 @@ def _tokens(path: Path, db: Database, encryption_key: str | None) -> Moved:
     copied = sum(store.add_if_absent(acc) for acc in accounts)
     ids = [a["open_id"] for a in accounts]
     with db.connection() as conn:
-        verified = conn.execute("SELECT count(*) FROM tokens WHERE open_id = ANY(%s)", (ids,)).fetchone()[0]
+        verified = scalar(conn, "SELECT count(*) FROM tokens WHERE open_id = ANY(%s)", (ids,))
     return Moved("accounts (tokens)", len(accounts), copied, verified)
 
 
@@ -85,13 +88,19 @@ def _events(path: Path, db: Database) -> Moved:
     with db.transaction() as conn:
         for r in receipts:  # in file order, so the database's arrival order is the file's
             # `done` comes folded (the receipt's own flag or a later done line): both say the same here.
-            copied += conn.execute("INSERT INTO webhook_events (id, receipt, marked) VALUES (%s, %s, %s) "
-                                   "ON CONFLICT (id) DO NOTHING RETURNING 1",
-                                   (r["id"], dumps(r), r["done"])).fetchone() is not None
+            copied += (
+                conn.execute(
+                    "INSERT INTO webhook_events (id, receipt, marked) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (id) DO NOTHING RETURNING 1",
+                    (r["id"], dumps(r), r["done"]),
+                ).fetchone()
+                is not None
+            )
     ids = [r["id"] for r in receipts]
     with db.connection() as conn:
-        verified = conn.execute("SELECT count(*) FROM webhook_events WHERE receipt IS NOT NULL AND id = ANY(%s)",
-                                (ids,)).fetchone()[0]
+        verified = scalar(
+            conn, "SELECT count(*) FROM webhook_events WHERE receipt IS NOT NULL AND id = ANY(%s)", (ids,)
+        )
     return Moved("webhook receipts", len(receipts), copied, verified)
 
 
@@ -100,17 +109,24 @@ def _deletions(path: Path, db: Database) -> Moved:
     copied = 0
     with db.transaction() as conn:
         for req in requests:
-            copied += conn.execute("INSERT INTO deletion_requests (code, key, open_id, meta_user_id, received_at, "
-                                   "request) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-                                   row_of(req)).fetchone() is not None
+            copied += (
+                conn.execute(
+                    "INSERT INTO deletion_requests (code, key, open_id, meta_user_id, received_at, "
+                    "request) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+                    row_of(req),
+                ).fetchone()
+                is not None
+            )
     codes = [r["code"] for r in requests]
     with db.connection() as conn:
-        verified = conn.execute("SELECT count(*) FROM deletion_requests WHERE code = ANY(%s)", (codes,)).fetchone()[0]
+        verified = scalar(conn, "SELECT count(*) FROM deletion_requests WHERE code = ANY(%s)", (codes,))
     return Moved("deletion requests", len(requests), copied, verified)
 
 
 def describe(moved: list[Moved]) -> list[str]:
     """One line per kind: what the files hold, what was copied, what the database verifiably holds."""
-    return [f"{m.kind}: {m.in_files} in files, {m.copied} copied now, {m.verified} verified in the database"
-            + ("" if m.ok else "  MISMATCH") for m in moved]
-
+    return [
+        f"{m.kind}: {m.in_files} in files, {m.copied} copied now, {m.verified} verified in the database"
+        + ("" if m.ok else "  MISMATCH")
+        for m in moved
+    ]

@@ -1,12 +1,17 @@
 """Every record beside the tokens, in PostgreSQL: webhook receipts, deletion requests and the per-install salt."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
 
 from callback.data.pg_db import Database
 from callback.data.pg_deletions import PgDeletionLog
 from callback.data.pg_events import PgEventLog
+
+if TYPE_CHECKING:
+    from callback.data.queue import PostQueue
 
 SALT = "receipt_salt"  # greenlight_meta name; the file backend's receipt.salt
 
@@ -26,6 +31,7 @@ class PgRecords:
         self.events = PgEventLog(db)
         self.deletions = PgDeletionLog(db)
         self._salt: bytes | None = None
+        self.queue: PostQueue | None = None  # queued videos stay files: erasure and purge find them here
 
     def subject(self, identifier: str) -> str:
         """Return the salted hash that stands for an account in receipts (HMAC-SHA256, per-install salt)."""

@@ -5,11 +5,12 @@ version. Never edit a released migration: append a new one (the service refuses 
 Documents are kept as JSON text, exactly as the file backend writes them (jsonb would reorder keys
 and refuse some strings a webhook may carry); the columns beside them are what lookups need.
 """
+
 from __future__ import annotations
 
 import psycopg
 
-from callback.data.pg_db import Database, check_reachable
+from callback.data.pg_db import Database, check_reachable, scalar
 from callback.facts.settings import ConfigError
 
 MIGRATIONS: list[str] = [
@@ -65,7 +66,7 @@ UPGRADE_LOCK = 0x47_4C_44_42  # advisory lock key: two upgrades at once run one 
 
 def version(conn: psycopg.Connection) -> int:
     """Return the schema version of the database (0: never upgraded)."""
-    if conn.execute("SELECT to_regclass('greenlight_schema')").fetchone()[0] is None:
+    if scalar(conn, "SELECT to_regclass('greenlight_schema')") is None:
         return 0
     row = conn.execute("SELECT version FROM greenlight_schema").fetchone()
     return row[0] if row else 0
@@ -94,10 +95,14 @@ def require_current(db: Database) -> int:
     with check_reachable(db) as conn:
         found = version(conn)
     if found < LATEST:
-        raise ConfigError(f"the database schema is at version {found}, this Greenlight needs version {LATEST}: "
-                          "run `greenlight db upgrade` (with the same GREENLIGHT_DATABASE_URL), then start again")
+        raise ConfigError(
+            f"the database schema is at version {found}, this Greenlight needs version {LATEST}: "
+            "run `greenlight db upgrade` (with the same GREENLIGHT_DATABASE_URL), then start again"
+        )
     if found > LATEST:
-        raise ConfigError(f"the database schema is at version {found}, newer than this Greenlight knows "
-                          f"({LATEST}): run the Greenlight release that upgraded it")
+        raise ConfigError(
+            f"the database schema is at version {found}, newer than this Greenlight knows "
+            f"({LATEST}): run the Greenlight release that upgraded it"
+        )
     db.schema_version = found
     return found

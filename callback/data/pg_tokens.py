@@ -1,10 +1,11 @@
 """The PostgreSQL token backend: the TokenBackend interface over one `tokens` table shared by every instance."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import psycopg
 
@@ -47,18 +48,25 @@ class PgTokenStore:
     def put(self, account: dict) -> None:
         """Insert or replace an account (keyed by its open_id)."""
         with self.db.connection() as conn:
-            conn.execute("INSERT INTO tokens (open_id, account, updated_at) VALUES (%s, %s, %s) "
-                         "ON CONFLICT (open_id) DO UPDATE SET account = EXCLUDED.account, "
-                         "updated_at = EXCLUDED.updated_at",
-                         (account["open_id"], dumps(self._sealer.seal(account)), time.time()))
+            conn.execute(
+                "INSERT INTO tokens (open_id, account, updated_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (open_id) DO UPDATE SET account = EXCLUDED.account, "
+                "updated_at = EXCLUDED.updated_at",
+                (account["open_id"], dumps(self._sealer.seal(account)), time.time()),
+            )
 
     def add_if_absent(self, account: dict) -> bool:
-        """Insert an account unless one with its open_id is stored (never overwrite newer tokens); return whether added."""
+        """Insert an account unless one with its open_id is stored (never overwrite newer tokens); return
+        whether added."""
         with self.db.connection() as conn:
-            return conn.execute("INSERT INTO tokens (open_id, account, updated_at) VALUES (%s, %s, %s) "
-                                "ON CONFLICT (open_id) DO NOTHING RETURNING 1",
-                                (account["open_id"], dumps(self._sealer.seal(account)), time.time())
-                                ).fetchone() is not None
+            return (
+                conn.execute(
+                    "INSERT INTO tokens (open_id, account, updated_at) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (open_id) DO NOTHING RETURNING 1",
+                    (account["open_id"], dumps(self._sealer.seal(account)), time.time()),
+                ).fetchone()
+                is not None
+            )
 
     def update(self, open_id: str, **fields) -> dict | None:
         """Set some fields of an account atomically; return it, or None if it does not exist."""
@@ -73,8 +81,9 @@ class PgTokenStore:
         with self.db.connection() as conn:
             return conn.execute("DELETE FROM tokens WHERE open_id = %s RETURNING 1", (open_id,)).fetchone() is not None
 
-    def refresh(self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300,
-                now: Callable[[], float] = time.time) -> dict:
+    def refresh(
+        self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300, now: Callable[[], float] = time.time
+    ) -> dict:
         """Return the account with an access token valid for `margin` seconds, refreshing it exactly once.
 
         Refresh tokens rotate, so two refreshes of one account (from any instance or CLI process) would
@@ -83,14 +92,14 @@ class PgTokenStore:
         requests and the pool are never held up. The new refresh token is committed before the new access
         token is handed out; an account erased meanwhile stays erased (KeyError).
         """
-        acc = self._usable(self.get(open_id), open_id, margin, now)
+        acc = self._usable(_stored(self.get(open_id), open_id), open_id, margin, now)
         if acc is not None:
             return acc  # fresh: no lock needed to hand out a committed token
         with self.db.dedicated(lock_timeout=None) as conn:  # waits for another refresh as long as it takes
             conn.execute("SELECT pg_advisory_lock(%s, %s)", (REFRESH_LOCKS, _lock_key(open_id)))
             if self.lock_timeout is not None:  # from here on, store-level waits are bounded again
                 conn.execute(f"SET lock_timeout = {max(1, int(self.lock_timeout * 1000))}")
-            acc = self._get(conn, open_id)  # another process may have refreshed it while we waited
+            acc = _stored(self._get(conn, open_id), open_id)  # another process may have refreshed it meanwhile
             fresh = self._usable(acc, open_id, margin, now)
             if fresh is not None:
                 return fresh
@@ -99,17 +108,16 @@ class PgTokenStore:
                     raise ReconnectNeeded(open_id, "the refresh token has expired")
                 response = refresher(acc)
             except ReconnectNeeded as exc:
+                reason = exc.reason
                 with conn.transaction():
-                    self._change(conn, open_id, lambda a: a.update(needs_reconnect=exc.reason))
+                    self._change(conn, open_id, lambda a: a.update(needs_reconnect=reason))
                 raise
             with conn.transaction():  # committed before the lock goes with the connection
                 return self._change(conn, open_id, lambda a: apply_tokens(a, response, now()))
 
     @staticmethod
-    def _usable(acc: dict | None, open_id: str, margin: float, now: Callable[[], float]) -> dict | None:
+    def _usable(acc: dict, open_id: str, margin: float, now: Callable[[], float]) -> dict | None:
         """Return the account if its access token is still good for `margin`; raise if it cannot be refreshed."""
-        if acc is None:
-            raise KeyError(open_id)
         if acc.get("needs_reconnect"):
             raise ReconnectNeeded(open_id, acc["needs_reconnect"])
         return acc if acc.get("expires_at", 0) - margin > now() else None
@@ -125,9 +133,18 @@ class PgTokenStore:
             raise KeyError(open_id)
         acc = self._sealer.open(json.loads(row[0]))
         change(acc)
-        conn.execute("UPDATE tokens SET account = %s, updated_at = %s WHERE open_id = %s",
-                     (dumps(self._sealer.seal(acc)), time.time(), open_id))
+        conn.execute(
+            "UPDATE tokens SET account = %s, updated_at = %s WHERE open_id = %s",
+            (dumps(self._sealer.seal(acc)), time.time(), open_id),
+        )
         return acc
+
+
+def _stored(acc: dict | None, open_id: str) -> dict:
+    """The account read, or KeyError when it is not (or no longer) stored."""
+    if acc is None:
+        raise KeyError(open_id)
+    return acc
 
 
 def _lock_key(open_id: str) -> int:

@@ -1,4 +1,5 @@
 """Publish status per post, folded from the webhook receipts."""
+
 from __future__ import annotations
 
 # Publish events and the status each one leaves a post in (legacy video.* names included).

@@ -6,6 +6,7 @@ pass, or when the account is erased. A video is copied in under a temporary name
 `.media` file is always whole; an item's JSON is written after its video, so an item never names a
 missing file it never had (a video without an item is an interrupted add, swept by the purge).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,6 +16,7 @@ import re
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 from callback.data.files import FileLock, fsync, fsync_dir, private_dir, read_json, write_json
 
@@ -71,8 +73,17 @@ class PostQueue:
 
     # -- writing --
 
-    def add(self, *, open_id: str, title: str, inbox: bool = False, path: str | Path | None = None,
-            url: str | None = None, duration: float | None = None, now: float | None = None) -> dict:
+    def add(
+        self,
+        *,
+        open_id: str,
+        title: str,
+        inbox: bool = False,
+        path: str | Path | None = None,
+        url: str | None = None,
+        duration: float | None = None,
+        now: float | None = None,
+    ) -> dict:
         """Queue a local video (copied in) or an https URL (TikTok pulls it) for one account; return the item."""
         if (path is None) == (url is None):
             raise ValueError("give exactly one of path (a local video) or url (an https URL)")
@@ -86,11 +97,24 @@ class PostQueue:
         item_id = secrets.token_hex(12)
         private_dir(self.dir)
         size = self._copy_in(Path(path), item_id) if path is not None else None
-        item = {"id": item_id, "open_id": open_id, "title": title,
-                "source": "FILE_UPLOAD" if path is not None else "PULL_FROM_URL", "url": url, "size": size,
-                "duration": None if duration is None else float(duration), "inbox": bool(inbox),
-                "queued_at": now, "status": "queued", "publish_id": None, "post_id": None, "fail_reason": None,
-                "message": waiting_message(), "settings": {}, "updated_at": now}
+        item: dict[str, Any] = {
+            "id": item_id,
+            "open_id": open_id,
+            "title": title,
+            "source": "FILE_UPLOAD" if path is not None else "PULL_FROM_URL",
+            "url": url,
+            "size": size,
+            "duration": None if duration is None else float(duration),
+            "inbox": bool(inbox),
+            "queued_at": now,
+            "status": "queued",
+            "publish_id": None,
+            "post_id": None,
+            "fail_reason": None,
+            "message": waiting_message(),
+            "settings": {},
+            "updated_at": now,
+        }
         try:
             with self._lock.held():
                 write_json(self.dir / f"{item_id}.json", item)
@@ -184,9 +208,15 @@ class PostQueue:
         """Delete an item's video at the end of its hours; an item not posted becomes "expired"."""
         self.drop_media(item_id)
         # Under way: the upload reads the file it already opened, and the item follows TikTok's answer.
-        self.claim(item_id, ("queued", "failed"), status="expired",
-                   message=f"Deleted without being posted: queued videos are kept {hours} hours at most. "
-                           "Queue it again to post it.")
+        self.claim(
+            item_id,
+            ("queued", "failed"),
+            status="expired",
+            message=(
+                f"Deleted without being posted: queued videos are kept {hours} hours at most. "
+                "Queue it again to post it."
+            ),
+        )
 
     def sweep(self) -> int:
         """Delete videos no item owns (an add or erasure cut short) and stray temporary copies; return how many."""
@@ -210,8 +240,9 @@ def queue_of(records: object, queue: PostQueue | None = None) -> PostQueue | Non
     directory (the file backend's `dir`); None when the records have neither."""
     if queue is not None:
         return queue
-    if isinstance(getattr(records, "queue", None), PostQueue):
-        return records.queue
+    own = getattr(records, "queue", None)
+    if isinstance(own, PostQueue):
+        return own
     data_dir = getattr(records, "dir", None)
     return PostQueue(data_dir) if data_dir is not None else None
 

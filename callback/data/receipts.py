@@ -1,4 +1,5 @@
 """Webhook receipts in `webhooks.jsonl`: one fsync'd line per accepted event, deduplicated across processes."""
+
 from __future__ import annotations
 
 import contextlib
@@ -83,11 +84,12 @@ class EventLog:
         """
         with self._lock.held():
             yield
-            fd = os.dup(self._fd)
-        try:
-            fsync(fd)
-        finally:
-            os.close(fd)
+            fd = None if self._fd is None else os.dup(self._fd)  # None: no log file yet, nothing to sync
+        if fd is not None:
+            try:
+                fsync(fd)
+            finally:
+                os.close(fd)
 
     def _append(self, data: bytes) -> None:
         """Write one line after the last complete one (call with the lock held, after _sync)."""

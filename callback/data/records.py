@@ -8,6 +8,7 @@ Layout in the data directory (all files 0600):
   only a salted hash of the account: the receipt that the deletion happened.
 - `receipt.salt`: the per-install HMAC key of those hashes, so receipts match nothing outside this install.
 """
+
 from __future__ import annotations
 
 import hashlib

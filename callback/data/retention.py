@@ -1,10 +1,11 @@
 """Retention: delete what the facts say must go, on the schedule the privacy policy prints."""
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from callback.data.accounts import clear_exports
 from callback.data.posts import PUBLISH_STATUS
@@ -61,15 +62,20 @@ def plan(facts: Facts, store: TokenBackend, recs: Records, now: float, queue: Po
     def cutoff(days: int | None) -> float | None:
         return None if days is None else now - days * DAY
 
-    p = Plan(token_cutoff=cutoff(r.tokens_unused_days), records_cutoff=cutoff(r.records_days),
-             receipts_cutoff=now - r.deletion_receipts_days * DAY, content_cutoff=cutoff(r.content))
+    p = Plan(
+        token_cutoff=cutoff(r.tokens_unused_days),
+        records_cutoff=cutoff(r.records_days),
+        receipts_cutoff=now - r.deletion_receipts_days * DAY,
+        content_cutoff=cutoff(r.content),
+    )
     # until_revoked: tokens stay however long they go unused; only a revocation or a deletion removes them.
-    for acc in store.list() if p.token_cutoff is not None else ():
-        used = last_used(acc)
-        if used is None:
-            p.notes.append(f"account {acc['open_id']} has no usage dates; kept")
-        elif used < p.token_cutoff:
-            p.accounts.append(acc)
+    if p.token_cutoff is not None:
+        for acc in store.list():
+            used = last_used(acc)
+            if used is None:
+                p.notes.append(f"account {acc['open_id']} has no usage dates; kept")
+            elif used < p.token_cutoff:
+                p.accounts.append(acc)
     p.receipts = sum(1 for x in recs.events.receipts() if p.expired(x))
     p.requests = [x["code"] for x in recs.deletions.all() if _closed_before(x, p.receipts_cutoff)]
     if (q := queue_of(recs, queue)) is not None:
@@ -82,8 +88,16 @@ def _closed_before(req: dict, cutoff: float) -> bool:
     return req["status"] in ("completed", "rejected") and req.get("closed_at", req["received_at"]) < cutoff
 
 
-def purge(facts: Facts, store: TokenBackend, recs: Records, *, now: float | None = None, dry_run: bool = False,
-          revoke: Callable[[dict], None] | None = None, queue: PostQueue | None = None) -> Plan:
+def purge(
+    facts: Facts,
+    store: TokenBackend,
+    recs: Records,
+    *,
+    now: float | None = None,
+    dry_run: bool = False,
+    revoke: Callable[[dict], None] | None = None,
+    queue: PostQueue | None = None,
+) -> Plan:
     """Apply the retention facts: revoke then delete unused tokens, drop old receipts and queued videos."""
     p = plan(facts, store, recs, time.time() if now is None else now, queue)
     if dry_run:
@@ -93,8 +107,9 @@ def purge(facts: Facts, store: TokenBackend, recs: Records, *, now: float | None
             try:
                 revoke(acc)
             except Exception as exc:  # any failure at TikTok: the promise to delete locally still holds
-                p.notes.append(f"revoking {acc['open_id']} at TikTok failed ({type(exc).__name__}: {exc}); "
-                               "deleted locally anyway")
+                p.notes.append(
+                    f"revoking {acc['open_id']} at TikTok failed ({type(exc).__name__}: {exc}); deleted locally anyway"
+                )
         store.delete(acc["open_id"])  # also drops the account's lines from the token journal
         clear_exports(acc)
     recs.events.rewrite(lambda x: None if p.expired(x) else x)
@@ -106,6 +121,13 @@ def purge(facts: Facts, store: TokenBackend, recs: Records, *, now: float | None
         for item_id in p.items:
             q.remove(item_id)
         q.sweep()  # videos an interrupted add or erasure left without their item
-    log.info("purge: %d unused account(s), %d webhook receipt(s), %d deletion receipt(s), %d queued video(s), "
-             "%d queue item(s) removed", len(p.accounts), p.receipts, len(p.requests), len(p.media), len(p.items))
+    log.info(
+        "purge: %d unused account(s), %d webhook receipt(s), %d deletion receipt(s), %d queued video(s), "
+        "%d queue item(s) removed",
+        len(p.accounts),
+        p.receipts,
+        len(p.requests),
+        len(p.media),
+        len(p.items),
+    )
     return p

@@ -1,8 +1,8 @@
 """Encryption at rest of an account's tokens, shared by every token backend (Fernet, `fernet:` prefix)."""
+
 from __future__ import annotations
 
 import copy
-
 from typing import TYPE_CHECKING
 
 from callback.data.store import StoreError
@@ -46,7 +46,7 @@ class Sealer:
                 if not self._fernet:
                     raise StoreError(f"{self.where} holds encrypted tokens: set GREENLIGHT_ENCRYPTION_KEY")
                 try:
-                    acc[key] = self._fernet.decrypt(value[len(ENCRYPTED):].encode()).decode()
+                    acc[key] = self._fernet.decrypt(value[len(ENCRYPTED) :].encode()).decode()
                 except _invalid_token():
                     raise StoreError(f"GREENLIGHT_ENCRYPTION_KEY does not decrypt {self.where}") from None
         return acc

@@ -1,9 +1,10 @@
 """The storage interface every token backend implements, and what callers share across backends."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol
-
+from collections.abc import Callable
+from typing import Protocol
 
 
 class StoreError(RuntimeError):
@@ -40,8 +41,9 @@ class TokenBackend(Protocol):
     def delete(self, open_id: str) -> bool:
         """Remove an account so that no stored copy names it; return whether it existed."""
 
-    def refresh(self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300,
-                now: Callable[[], float] = time.time) -> dict:
+    def refresh(
+        self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300, now: Callable[[], float] = time.time
+    ) -> dict:
         """Return the account with an access token valid for `margin` seconds, refreshing it exactly once.
 
         One refresh per account across every process and instance; the new refresh token is stored before

@@ -1,13 +1,13 @@
 """The file token backend: `tokens.json` in a private data directory, many accounts keyed by open_id."""
+
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from callback.data.files import FileLock, append_at, fsync, fsync_dir, private_dir, sweep_temporary, write_atomic
 from callback.data.sealing import Sealer
@@ -24,8 +24,13 @@ class TokenStore:
     changes, by an atomic rewrite (temp file, fsync, rename, fsync dir). Both files are 0600.
     """
 
-    def __init__(self, data_dir: str | Path, encryption_key: str | bytes | None = None, compact_every: int = 64,
-                 lock_timeout: float | None = None):
+    def __init__(
+        self,
+        data_dir: str | Path,
+        encryption_key: str | bytes | None = None,
+        compact_every: int = 64,
+        lock_timeout: float | None = None,
+    ):
         self.dir = private_dir(data_dir)
         self.path = self.dir / "tokens.json"
         self.journal = self.dir / "tokens.journal"
@@ -74,8 +79,9 @@ class TokenStore:
             self._load()
             self._compact()
 
-    def refresh(self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300,
-                now: Callable[[], float] = time.time) -> dict:
+    def refresh(
+        self, open_id: str, refresher: Callable[[dict], dict], margin: float = 300, now: Callable[[], float] = time.time
+    ) -> dict:
         """Return the account with an access token valid for `margin` seconds, refreshing it exactly once.
 
         Refresh tokens rotate, so two processes refreshing one account at once would burn it: a lock of
@@ -96,7 +102,8 @@ class TokenStore:
                     raise ReconnectNeeded(open_id, "the refresh token has expired")
                 response = refresher(acc)
             except ReconnectNeeded as exc:
-                self._change(open_id, lambda a: a.update(needs_reconnect=exc.reason))
+                reason = exc.reason
+                self._change(open_id, lambda a: a.update(needs_reconnect=reason))
                 raise
             return self._change(open_id, lambda a: apply_tokens(a, response, now()))
 
@@ -186,7 +193,9 @@ class TokenStore:
         self._offset = end
 
     def _compact(self) -> None:
-        body = ",\n".join(f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in sorted(self._accounts.items()))
+        body = ",\n".join(
+            f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in sorted(self._accounts.items())
+        )
         write_atomic(self.path, '{\n  "version": 1,\n  "accounts": {\n' + body + ("\n" if body else "") + "  }\n}\n")
         # The snapshot now holds every change: an empty journal replaces the old one.
         write_atomic(self.journal, "")

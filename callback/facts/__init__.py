@@ -1,4 +1,5 @@
 """The facts layer: the facts model, their parsing, and the service's settings (stdlib and yaml only)."""
+
 from __future__ import annotations
 
 import importlib
@@ -9,9 +10,16 @@ if TYPE_CHECKING:
     from callback.facts.parse import load_facts, parse_facts, read_config
 
 # Loaded on first use: `greenlight token` reads settings and tokens, never the facts model or YAML.
-_WHERE = {"PLATFORM_NAMES": "model", "SCOPES": "model", "Facts": "model", "FactsError": "model",
-          "load_facts": "parse", "parse_facts": "parse", "read_config": "parse"}
-__all__ = sorted(_WHERE)
+_WHERE = {
+    "PLATFORM_NAMES": "model",
+    "SCOPES": "model",
+    "Facts": "model",
+    "FactsError": "model",
+    "load_facts": "parse",
+    "parse_facts": "parse",
+    "read_config": "parse",
+}
+__all__ = ["PLATFORM_NAMES", "SCOPES", "Facts", "FactsError", "load_facts", "parse_facts", "read_config"]  # = _WHERE
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,5 @@
 """What the facts' addresses are: a strict URL and email shape, safe link targets, and loopback URLs."""
+
 from __future__ import annotations
 
 import html

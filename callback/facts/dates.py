@@ -1,4 +1,5 @@
 """Dates and times as every page, status page and command shows them."""
+
 from __future__ import annotations
 
 import datetime as dt

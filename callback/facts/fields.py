@@ -1,10 +1,12 @@
 """Typed reading of a parsed YAML mapping: one clear message per bad key, naming its full path."""
+
 from __future__ import annotations
 
 import datetime as dt
 import difflib
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from callback.facts.addresses import EMAIL, LINK_SCHEMES, URL, is_loopback, link_scheme, safe_link
 
@@ -67,9 +69,11 @@ class FieldReader:
 
     def _str(self, path: str, value: Any, max_len: int = 200) -> str | None:
         if not isinstance(value, str) or not value.strip():
-            return self.fail(path, "must be a non-empty string", value)
+            self.fail(path, "must be a non-empty string", value)
+            return None
         if len(value) > max_len:
-            return self.fail(path, f"must be at most {max_len} characters, got {len(value)}", show=False)
+            self.fail(path, f"must be at most {max_len} characters, got {len(value)}", show=False)
+            return None
         return value.strip()
 
     def _text(self, path: str, value: Any) -> str | None:
@@ -87,8 +91,10 @@ class FieldReader:
             problems.append("must not contain attribute lists such as {: .class } or {onclick=...}")
         for target in (a or b for a, b in _LINK.findall(text)):
             if not safe_link(target):
-                problems.append(f"a link may lead only to an {', '.join(LINK_SCHEMES)} address or a page of "
-                                f"this site, not {link_scheme(target)}:")
+                problems.append(
+                    f"a link may lead only to an {', '.join(LINK_SCHEMES)} address or a page of "
+                    f"this site, not {link_scheme(target)}:"
+                )
         for problem in dict.fromkeys(problems):
             self.fail(path, problem, show=False)
         return None if problems else text
@@ -96,9 +102,11 @@ class FieldReader:
     def _int(self, path: str, value: Any, low: int = 1, high: int = 100000) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             word = "a positive integer" if low == 1 else f"an integer from {low} to {high}"
-            return self.fail(path, f"must be {word}", value)
+            self.fail(path, f"must be {word}", value)
+            return None
         if not low <= value <= high:
-            return self.fail(path, f"must be from {low} to {high}", value)
+            self.fail(path, f"must be from {low} to {high}", value)
+            return None
         return value
 
     def _days(self, path: str, value: Any, word: str, low: int = 1, high: int = 100000) -> int | None:
@@ -115,7 +123,8 @@ class FieldReader:
 
     def _bool(self, path: str, value: Any) -> bool | None:
         if not isinstance(value, bool):
-            return self.fail(path, "must be true or false", value)
+            self.fail(path, "must be true or false", value)
+            return None
         return value
 
     def _date(self, path: str, value: Any) -> dt.date | None:
@@ -126,35 +135,48 @@ class FieldReader:
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
-            return self.fail(path, "must be a date written YYYY-MM-DD", value)
+            self.fail(path, "must be a date written YYYY-MM-DD", value)
+            return None
 
     def _email(self, path: str, value: Any) -> str | None:
         if not isinstance(value, str) or not EMAIL.match(value.strip()):
-            return self.fail(path, "must be an email address", value)
+            self.fail(path, "must be an email address", value)
+            return None
         return value.strip()
 
     def _url(self, path: str, value: Any, https: bool = True, strip: bool = True) -> str | None:
         if not isinstance(value, str) or not URL.match(value):
-            return self.fail(path, "must be an absolute URL (no spaces, quotes or brackets)", value)
+            self.fail(path, "must be an absolute URL (no spaces, quotes or brackets)", value)
+            return None
         if https and not value.startswith("https://") and not is_loopback(value):
-            return self.fail(path, "must start with https:// (app review needs https)", value)
+            self.fail(path, "must start with https:// (app review needs https)", value)
+            return None
         return value.rstrip("/") if strip else value  # a redirect URI must match the portal's byte for byte
 
     def _list(self, path: str, value: Any) -> list | None:
         if not isinstance(value, list):
-            return self.fail(path, "must be a list", value)
+            self.fail(path, "must be a list", value)
+            return None
         return value
 
     def _map(self, path: str, value: Any) -> dict | None:
         if not isinstance(value, dict):
-            return self.fail(path, "must be a mapping of keys to values", value)
+            self.fail(path, "must be a mapping of keys to values", value)
+            return None
         return value
 
 
 _KINDS = {
-    "str": "a non-empty string", "text": "a non-empty string", "markdown": "a non-empty string of Markdown",
-    "int": "a positive integer", "bool": "true or false", "date": "a date written YYYY-MM-DD",
-    "email": "an email address", "url": "an absolute https URL", "list": "a list", "map": "a mapping",
+    "str": "a non-empty string",
+    "text": "a non-empty string",
+    "markdown": "a non-empty string of Markdown",
+    "int": "a positive integer",
+    "bool": "true or false",
+    "date": "a date written YYYY-MM-DD",
+    "email": "an email address",
+    "url": "an absolute https URL",
+    "list": "a list",
+    "map": "a mapping",
     "days": "a number of days",
 }
 

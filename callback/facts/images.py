@@ -1,4 +1,5 @@
 """Read an image's kind and pixel size from its first bytes, with the standard library only."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,15 @@ from dataclasses import dataclass
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _SVG_ROOT = re.compile(rb"<svg\b[^>]*>", re.S)
 _LENGTH = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(px)?\s*$")
-MIME = {"png": "image/png", "jpeg": "image/jpeg", "svg": "image/svg+xml", "webp": "image/webp", "gif": "image/gif",
-        "mp4": "video/mp4", "webm": "video/webm"}
+MIME = {
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "svg": "image/svg+xml",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "mp4": "video/mp4",
+    "webm": "video/webm",
+}
 
 
 @dataclass(frozen=True)
@@ -55,9 +63,9 @@ def _jpeg(data: bytes) -> ImageInfo | None:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
             at += 2
             continue
-        length = struct.unpack(">H", data[at + 2:at + 4])[0]
+        length = struct.unpack(">H", data[at + 2 : at + 4])[0]
         if marker in _SOF:
-            height, width = struct.unpack(">HH", data[at + 5:at + 9])
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
             return ImageInfo("jpeg", width, height)
         at += 2 + length
     return None
@@ -74,7 +82,7 @@ def _webp(data: bytes) -> ImageInfo | None:
         bits = int.from_bytes(data[21:25], "little")
         width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
     elif chunk == b"VP8 ":  # lossy: 14 bits each after the frame tag
-        width, height = (struct.unpack("<HH", data[26:30]))
+        width, height = struct.unpack("<HH", data[26:30])
         width, height = width & 0x3FFF, height & 0x3FFF
     else:
         return None

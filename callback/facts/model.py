@@ -1,9 +1,11 @@
 """The facts model: what an operator states once, and the site and the service both obey."""
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from callback.facts.product import Product
 from callback.facts.setup import Cookie, Notice, Storage, deletion_address
@@ -24,7 +26,9 @@ SCOPES = {
     },
     "youtube": {
         "https://www.googleapis.com/auth/youtube.upload": "Upload videos you choose to your YouTube channel.",
-        "https://www.googleapis.com/auth/youtube.readonly": "Read your channel's name and the status of uploaded videos.",
+        "https://www.googleapis.com/auth/youtube.readonly": (
+            "Read your channel's name and the status of uploaded videos."
+        ),
         "https://www.googleapis.com/auth/youtube": "Manage your YouTube videos (set titles, privacy and thumbnails).",
     },
     "meta": {
@@ -94,13 +98,16 @@ class Retention:
     records_days: int | None  # None: until the account's data is deleted
     deletion_response_hours: int
     deletion_receipts_days: int  # 0: no receipt is kept once a deletion is carried out
-    content_days: int | None | str = "records_days"  # publishing records Greenlight holds; None: until deleted
+    content_days: int | Literal["records_days"] | None = (
+        "records_days"  # publishing records Greenlight holds; None: until deleted
+    )
     queued_media_hours: int = 48  # a queued video is deleted once posted, or this many hours after queueing
 
     @property
     def content(self) -> int | None:
         """Days publishing records are kept: content_days, or records_days when it is not given."""
-        return self.records_days if self.content_days == "records_days" else self.content_days
+        days = self.content_days
+        return self.records_days if days == "records_days" else days
 
 
 @dataclass(frozen=True)
@@ -158,8 +165,16 @@ class Facts:
         return next((p for p in self.platforms if p.key == key), None)
 
     @property
+    def tiktok(self) -> Platform:
+        """The TikTok platform, which every valid facts file enables."""
+        found = self.platform("tiktok")
+        if found is None:
+            raise LookupError("the facts enable no TikTok platform")
+        return found
+
+    @property
     def tiktok_scopes(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.platform("tiktok").scopes)
+        return tuple(s.name for s in self.tiktok.scopes)
 
     @property
     def webhook_url(self) -> str:

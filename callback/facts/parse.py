@@ -1,20 +1,31 @@
 """Read and validate the facts (`extra.app` in mkdocs.yml, or a bare facts file) into the model."""
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 from callback.facts.fields import FieldReader
-from callback.facts.product import read_product
-from callback.facts.model import (PLATFORM_NAMES, ROOT, SCOPES, DataRow, Facts, FactsError, Operator, Platform,
-                                  Processor, Retention, Scope)
 from callback.facts.lists import KNOWN, history, rows, verification
+from callback.facts.model import (
+    PLATFORM_NAMES,
+    ROOT,
+    SCOPES,
+    DataRow,
+    Facts,
+    FactsError,
+    Operator,
+    Platform,
+    Processor,
+    Retention,
+    Scope,
+)
 from callback.facts.operator import parse_setup, refuse_contradictions
+from callback.facts.product import read_product
 from callback.facts.setup import UNTIL_DELETED, UNTIL_REVOKED
-
 
 # Scope names are printed as written, in code spans: letters, digits and the punctuation real scopes use
 # (user.info.basic, pages_show_list, https://www.googleapis.com/auth/youtube.upload).
@@ -30,7 +41,7 @@ def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node)
-    return loader.construct_mapping(node)
+    return loader.construct_mapping(cast(yaml.MappingNode, node))  # the only other kind yaml composes
 
 
 _AnyTagLoader.add_multi_constructor("!", _tagged)
@@ -68,10 +79,30 @@ def load_facts(path: str | Path = "mkdocs.yml") -> Facts:
 def parse_facts(app: dict) -> Facts:
     """Validate a facts mapping and return Facts, or raise FactsError naming each bad key."""
     r = FieldReader()
-    known = {"draft", "name", "summary", "description", "effective_date", "operator", "urls",
-             "platforms", "processors", "data_rows", "retention", "minimum_age", "security",
-             "verification", "history", "product", "deployment", "users", "storage", "cookies",
-             "we_do_not", "policy_changes"}
+    known = {
+        "draft",
+        "name",
+        "summary",
+        "description",
+        "effective_date",
+        "operator",
+        "urls",
+        "platforms",
+        "processors",
+        "data_rows",
+        "retention",
+        "minimum_age",
+        "security",
+        "verification",
+        "history",
+        "product",
+        "deployment",
+        "users",
+        "storage",
+        "cookies",
+        "we_do_not",
+        "policy_changes",
+    }
     r.known(app, ROOT, known, what="a known fact")
     op = r.get(app, ROOT, "operator", "map") or {}
     opp = f"{ROOT}.operator"
@@ -85,8 +116,12 @@ def parse_facts(app: dict) -> Facts:
         contact_url=r.get(op, opp, "contact_url", "url", default=""),
     )
     if isinstance(op, dict) and op.get("contact_email") is None and op.get("contact_url") is None:
-        r.fail(f"{opp}.contact_email", "is required (an email address), unless contact_url names your contact "
-               "page: people must be able to reach you", show=False)
+        r.fail(
+            f"{opp}.contact_email",
+            "is required (an email address), unless contact_url names your contact "
+            "page: people must be able to reach you",
+            show=False,
+        )
     urls = r.get(app, ROOT, "urls", "map") or {}
     r.known(urls, f"{ROOT}.urls", KNOWN["urls"])
     site_url = r.get(urls, f"{ROOT}.urls", "site", "url")
@@ -142,7 +177,8 @@ def _platforms(r: FieldReader, app: dict, service_url: str | None) -> tuple[tupl
     r.known(plats, base, SCOPES, what="a supported platform")
     if "tiktok" not in plats:
         r.fail(f"{base}.tiktok", "is required (TikTok is always enabled)", show=False)
-    out, app_type, redirects = [], "web", ()
+    out, app_type = [], "web"
+    redirects: tuple[str, ...] = ()
     for key in SCOPES:
         conf = plats.get(key)
         if conf is None:
@@ -163,7 +199,10 @@ def _platforms(r: FieldReader, app: dict, service_url: str | None) -> tuple[tupl
             if given is None:
                 redirects = (f"{service_url}/callback/tiktok",) if service_url else ()
             else:
-                redirects = tuple(r._url(f"{path}.redirect_uris[{i}]", u, https=False, strip=False) for i, u in enumerate(given))
+                checked = [
+                    r._url(f"{path}.redirect_uris[{i}]", u, https=False, strip=False) for i, u in enumerate(given)
+                ]
+                redirects = tuple(u for u in checked if u is not None)  # a refused one is among the problems
     return tuple(out), app_type, redirects
 
 
@@ -181,8 +220,9 @@ def _scopes(r: FieldReader, conf: dict, path: str, key: str) -> list[Scope]:
             r.fail(where, "each scope must be a non-empty string", name)
             continue
         if not _SCOPE_NAME.match(name):
-            r.fail(where, "a scope name holds only letters, digits and . _ : / - (as the platform spells it)",
-                   show=False)
+            r.fail(
+                where, "a scope name holds only letters, digits and . _ : / - (as the platform spells it)", show=False
+            )
             continue
         why = why if why is not None else SCOPES[key].get(name)
         if not why:

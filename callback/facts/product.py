@@ -1,4 +1,5 @@
 """The product's face: icon, tagline, audience, screenshots, a screen recording and features (`extra.app.product`)."""
+
 from __future__ import annotations
 
 import re
@@ -78,8 +79,12 @@ def read_product(r: FieldReader, app: dict, root: str = "extra.app") -> Product:
     if color and not _COLOR.match(color):
         r.fail(f"{path}.color", "must be a colour written #RRGGBB", color)
     elif color and contrast(color, "#ffffff") < 4.5:
-        r.fail(f"{path}.color", f"is too light for white text on it (contrast {contrast(color, '#ffffff'):.1f}:1, "
-               "needs 4.5:1): choose a darker colour", color)
+        r.fail(
+            f"{path}.color",
+            f"is too light for white text on it (contrast {contrast(color, '#ffffff'):.1f}:1, "
+            "needs 4.5:1): choose a darker colour",
+            color,
+        )
     return Product(
         tagline=r.get(data, path, "tagline", "str", default="", max_len=120),
         category=r.get(data, path, "category", "str", default="", max_len=60),
@@ -99,14 +104,18 @@ def _known(r: FieldReader, data: dict, path: str, keys: tuple[str, ...]) -> None
             r.fail(f"{path}.{key}", f"is not a known key (known: {', '.join(sorted(keys))})", show=False)
 
 
-def _file(r: FieldReader, data: dict, path: str, key: str, types: tuple[str, ...], what: str,
-          required: bool = False) -> str:
+def _file(
+    r: FieldReader, data: dict, path: str, key: str, types: tuple[str, ...], what: str, required: bool = False
+) -> str:
     value = r.get(data, path, key, "str", **({} if required else {"default": ""}))
     if not value:
         return ""
     if not _PATH.match(value) or value.rsplit(".", 1)[-1].lower() not in types:
-        r.fail(f"{path}.{key}", f"must be {what}: a file under docs/ such as assets/{key}.{types[0]}, "
-               f"ending in .{', .'.join(types)}", value)
+        r.fail(
+            f"{path}.{key}",
+            f"must be {what}: a file under docs/ such as assets/{key}.{types[0]}, ending in .{', .'.join(types)}",
+            value,
+        )
         return ""
     return value
 
@@ -130,9 +139,13 @@ def _screenshots(r: FieldReader, data: dict, path: str) -> list[Screenshot]:
     out = []
     for where, item in _items(r, data, path, "screenshots", 8):
         _known(r, item, where, ("image", "caption", "alt"))
-        out.append(Screenshot(_file(r, item, where, "image", IMAGE_TYPES, "an image", required=True),
-                              r.get(item, where, "caption", "str", max_len=200) or "",
-                              r.get(item, where, "alt", "str", default="", max_len=300)))
+        out.append(
+            Screenshot(
+                _file(r, item, where, "image", IMAGE_TYPES, "an image", required=True),
+                r.get(item, where, "caption", "str", max_len=200) or "",
+                r.get(item, where, "alt", "str", default="", max_len=300),
+            )
+        )
     return out
 
 
@@ -142,18 +155,24 @@ def _recording(r: FieldReader, data: dict, path: str) -> Recording | None:
         return None
     where = f"{path}.recording"
     _known(r, item, where, ("file", "poster", "caption"))
-    return Recording(_file(r, item, where, "file", VIDEO_TYPES, "a short video", required=True),
-                     _file(r, item, where, "poster", IMAGE_TYPES, "an image", required=True),
-                     r.get(item, where, "caption", "str", max_len=200) or "")
+    return Recording(
+        _file(r, item, where, "file", VIDEO_TYPES, "a short video", required=True),
+        _file(r, item, where, "poster", IMAGE_TYPES, "an image", required=True),
+        r.get(item, where, "caption", "str", max_len=200) or "",
+    )
 
 
 def _features(r: FieldReader, data: dict, path: str) -> list[Feature]:
     out = []
     for where, item in _items(r, data, path, "features", 12):
         _known(r, item, where, ("title", "text", "image"))
-        out.append(Feature(r.get(item, where, "title", "str", max_len=80) or "",
-                           r.get(item, where, "text", "str", max_len=600) or "",
-                           _file(r, item, where, "image", IMAGE_TYPES, "an image")))
+        out.append(
+            Feature(
+                r.get(item, where, "title", "str", max_len=80) or "",
+                r.get(item, where, "text", "str", max_len=600) or "",
+                _file(r, item, where, "image", IMAGE_TYPES, "an image"),
+            )
+        )
     return out
 
 
@@ -161,7 +180,7 @@ def contrast(a: str, b: str) -> float:
     """Return the WCAG contrast ratio of two #RRGGBB colours."""
 
     def luminance(color: str) -> float:
-        channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
         lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 

@@ -1,32 +1,34 @@
 """Service settings: defaults, then the environment (or a git-ignored .env), then test overrides."""
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-DEFAULTS = {
-    "DATA_DIR": "",                  # default: instance/ beside the facts file (see load_settings)
-    "DATABASE_URL": "",              # PostgreSQL instead of DATA_DIR, for several instances on one database
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": "",  # default: instance/ beside the facts file (see load_settings)
+    "DATABASE_URL": "",  # PostgreSQL instead of DATA_DIR, for several instances on one database
     "FACTS_FILE": "mkdocs.yml",
     "TIKTOK_AUTH_BASE": "https://www.tiktok.com",
     "TIKTOK_API_BASE": "https://open.tiktokapis.com",
-    "PKCE_ENCODING": "hex",          # TikTok's documented challenge encoding; "base64url" selectable
-    "REDIRECT_URI": "",              # default: the first redirect URI in the facts
-    "HTTP_TIMEOUT": 10.0,            # seconds, for every call to the platform
-    "HTTP_RETRIES": 3,               # bounded retries on 5xx, timeouts, temporarily_unavailable
-    "HTTP_BACKOFF": 0.5,             # seconds before the first retry; doubles each time
-    "REFRESH_MARGIN": 300,           # refresh access tokens expiring within this many seconds
-    "REFRESH_WARN_DAYS": 14,         # warn this long before a refresh token itself expires
-    "STATE_TTL": 600,                # seconds a connect attempt's state stays valid
-    "LOCK_TIMEOUT": 5.0,             # seconds a request waits for a store lock before answering 503
-    "CONNECT_MAX_PENDING": 10000,    # connect attempts waiting for their redirect, at most
-    "CONNECT_RATE_LIMIT": 30,        # /connect/tiktok hits a minute per client address (all workers)
-    "META_MAX_AGE": 86400,           # seconds a Meta signed_request stays acceptable after issued_at
-    "WEBHOOK_TOLERANCE": 300,        # seconds of clock skew accepted on signed webhooks
-    "MAX_CONTENT_LENGTH": 64 * 1024, # bytes; webhooks and forms are small
-    "PROXY_HOPS": 0,                 # reverse proxies in front whose X-Forwarded-* headers are trusted
-    "DELETION_RATE_LIMIT": 5,        # deletion-form posts a minute per client address (all workers)
-    "PURGE_INTERVAL_HOURS": "",      # in-service purge: "" = daily, but off in tests and the demo; 0 = off
+    "PKCE_ENCODING": "hex",  # TikTok's documented challenge encoding; "base64url" selectable
+    "REDIRECT_URI": "",  # default: the first redirect URI in the facts
+    "HTTP_TIMEOUT": 10.0,  # seconds, for every call to the platform
+    "HTTP_RETRIES": 3,  # bounded retries on 5xx, timeouts, temporarily_unavailable
+    "HTTP_BACKOFF": 0.5,  # seconds before the first retry; doubles each time
+    "REFRESH_MARGIN": 300,  # refresh access tokens expiring within this many seconds
+    "REFRESH_WARN_DAYS": 14,  # warn this long before a refresh token itself expires
+    "STATE_TTL": 600,  # seconds a connect attempt's state stays valid
+    "LOCK_TIMEOUT": 5.0,  # seconds a request waits for a store lock before answering 503
+    "CONNECT_MAX_PENDING": 10000,  # connect attempts waiting for their redirect, at most
+    "CONNECT_RATE_LIMIT": 30,  # /connect/tiktok hits a minute per client address (all workers)
+    "META_MAX_AGE": 86400,  # seconds a Meta signed_request stays acceptable after issued_at
+    "WEBHOOK_TOLERANCE": 300,  # seconds of clock skew accepted on signed webhooks
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # bytes; webhooks and forms are small
+    "PROXY_HOPS": 0,  # reverse proxies in front whose X-Forwarded-* headers are trusted
+    "DELETION_RATE_LIMIT": 5,  # deletion-form posts a minute per client address (all workers)
+    "PURGE_INTERVAL_HOURS": "",  # in-service purge: "" = daily, but off in tests and the demo; 0 = off
     "DEMO": False,
     "SECRET_KEY": "",
     "TIKTOK_CLIENT_KEY": "",
@@ -66,8 +68,14 @@ ENVIRONMENT = {
     "DELETION_RATE_LIMIT": "GREENLIGHT_DELETION_RATE_LIMIT",
     "PURGE_INTERVAL_HOURS": "GREENLIGHT_PURGE_INTERVAL_HOURS",
 }
-SECRETS = ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "SECRET_KEY", "ENCRYPTION_KEY", "META_APP_SECRET",
-           "DATABASE_URL")  # a database URL may carry its password
+SECRETS = (
+    "TIKTOK_CLIENT_KEY",
+    "TIKTOK_CLIENT_SECRET",
+    "SECRET_KEY",
+    "ENCRYPTION_KEY",
+    "META_APP_SECRET",
+    "DATABASE_URL",
+)  # a database URL may carry its password
 
 
 class ConfigError(RuntimeError):
@@ -101,8 +109,10 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         # so that no command creates an instance/ in an unrelated directory (open_backend then says so).
         settings["DATA_DIR"] = str(facts.resolve().parent / "instance") if facts.is_file() else ""
     if not 1 <= int(settings["DELETION_RATE_LIMIT"]) <= 1000:
-        raise ConfigError(f"GREENLIGHT_DELETION_RATE_LIMIT must be from 1 to 1000 posts a minute, "
-                          f"got {settings['DELETION_RATE_LIMIT']!r}")
+        raise ConfigError(
+            f"GREENLIGHT_DELETION_RATE_LIMIT must be from 1 to 1000 posts a minute, "
+            f"got {settings['DELETION_RATE_LIMIT']!r}"
+        )
     return settings
 
 
@@ -140,7 +150,12 @@ def require_storage(settings: dict, facts) -> None:
     """
     configured = "database" if settings.get("DATABASE_URL") else "file"
     if facts.storage.kind != configured:
-        where = ("GREENLIGHT_DATABASE_URL is set" if configured == "database"
-                 else "GREENLIGHT_DATABASE_URL is not set, so tokens would go to the data directory")
-        raise ConfigError(f"the facts say storage: {facts.storage.kind}, and the privacy policy says so, but {where}: "
-                          f"set extra.app.storage to {configured}, or change GREENLIGHT_DATABASE_URL")
+        where = (
+            "GREENLIGHT_DATABASE_URL is set"
+            if configured == "database"
+            else "GREENLIGHT_DATABASE_URL is not set, so tokens would go to the data directory"
+        )
+        raise ConfigError(
+            f"the facts say storage: {facts.storage.kind}, and the privacy policy says so, but {where}: "
+            f"set extra.app.storage to {configured}, or change GREENLIGHT_DATABASE_URL"
+        )

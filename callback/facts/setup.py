@@ -2,6 +2,7 @@
 
 The site words its pages from these answers and the service behaves by them, so both read them here.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,10 +53,16 @@ SESSION_COOKIE = Cookie(
 
 # Statements an operator may add to "what we do not collect" ("collect") or "what we never do" ("never").
 WE_DO_NOT = {
-    "profiling": ("never", "We do no profiling: we do not analyse your data to evaluate or predict your interests, "
-                           "behaviour or personal traits."),
-    "automated_decisions": ("never", "We make no decisions about you by automated means alone that have legal "
-                                     "or similarly significant effects on you."),
+    "profiling": (
+        "never",
+        "We do no profiling: we do not analyse your data to evaluate or predict your interests, "
+        "behaviour or personal traits.",
+    ),
+    "automated_decisions": (
+        "never",
+        "We make no decisions about you by automated means alone that have legal "
+        "or similarly significant effects on you.",
+    ),
     "phone_numbers": ("collect", "phone numbers"),
     "biometric_identifiers": ("collect", "biometric identifiers, such as face or voice prints"),
     "third_party_emails": ("collect", "other people's email addresses: we never ask for your contacts' addresses"),
@@ -119,4 +126,3 @@ def collects_email(facts) -> str:
     if public_users(facts):
         return "users"  # the service's deletion form asks for an optional email address
     return "operator.contact_email" if facts.operator.contact_email else ""
-

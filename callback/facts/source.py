@@ -1,4 +1,5 @@
 """Where the facts really live: the operator's own file behind a generated copy, and its docs directory."""
+
 from __future__ import annotations
 
 import re

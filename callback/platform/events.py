@@ -1,4 +1,5 @@
 """TikTok webhook events: check a signed body's shape, identify it, and name what it means."""
+
 from __future__ import annotations
 
 import hashlib
@@ -72,6 +73,9 @@ def parse_event(body: bytes, *, client_key: str) -> dict:
 
 def event_id(event: dict) -> str:
     """Identify an event by what it says, not by its bytes, so a re-serialised redelivery still matches."""
-    canon = json.dumps([event["event"], event["user_openid"], event["create_time"], event["content"]],
-                       sort_keys=True, separators=(",", ":"))
+    canon = json.dumps(
+        [event["event"], event["user_openid"], event["create_time"], event["content"]],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(canon.encode()).hexdigest()

@@ -1,4 +1,5 @@
 """Read an MP4's duration from its `mvhd` box, and write tiny but valid MP4 files for tests and the demo."""
+
 from __future__ import annotations
 
 import os
@@ -57,10 +58,10 @@ def _duration(f: BinaryIO) -> float:
 
 def mp4_duration(path: str | os.PathLike | BinaryIO) -> float:
     """Return the duration in seconds of an MP4 file (a path or a seekable binary file), from its mvhd box."""
-    if hasattr(path, "read"):
-        return _duration(path)  # type: ignore[arg-type]
-    with open(path, "rb") as f:
-        return _duration(f)
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "rb") as f:
+            return _duration(f)
+    return _duration(path)
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:
@@ -71,7 +72,7 @@ def _box(kind: bytes, payload: bytes) -> bytes:
 def _mvhd(seconds: float, scale: int = 1000) -> bytes:
     """Return a movie header box stating `seconds` (version 1 when milliseconds overflow 32 bits)."""
     duration = round(seconds * scale)
-    if duration < 2 ** 32:
+    if duration < 2**32:
         times = struct.pack(">BxxxIIII", 0, 0, 0, scale, duration)
     else:
         times = struct.pack(">BxxxQQIQ", 1, 0, 0, scale, duration)
@@ -84,13 +85,13 @@ def sample_mp4(path: str | os.PathLike, seconds: float = 5.0, size: int | None =
     head = _box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isomiso2mp41") + _box(b"moov", _mvhd(seconds))
     if size is not None and size < len(head) + 8:
         raise ValueError(f"size must be at least {len(head) + 8} bytes")
-    wide = (size or 0) - len(head) >= 2 ** 32  # mdat needs a 64-bit size past 4 GB
+    wide = (size or 0) - len(head) >= 2**32  # mdat needs a 64-bit size past 4 GB
     body = max(0, (size or 0) - len(head) - (16 if wide else 8))
     with open(path, "wb") as f:
         f.write(head)
         f.write(struct.pack(">I4sQ", 1, b"mdat", 16 + body) if wide else struct.pack(">I4s", 8 + body, b"mdat"))
         block, left = bytes(min(body, BLOCK)), body
         while left:  # in blocks, so a 200 MB sample never sits in memory
-            f.write(block[:min(left, BLOCK)])
+            f.write(block[: min(left, BLOCK)])
             left -= min(left, BLOCK)
     return len(head) + (16 if wide else 8) + body

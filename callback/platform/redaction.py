@@ -1,18 +1,21 @@
 """Keep tokens, secrets and OAuth codes out of every log line the process writes."""
+
 from __future__ import annotations
 
 import logging
 import re
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 MASK = "[redacted]"
 # TikTok's token formats, bearer headers, and query/form values that carry a credential.
 PATTERNS = (
     re.compile(r"\b(?:act|rft)\.[A-Za-z0-9._~+/=!*-]{8,}"),
     re.compile(r"(?i)(\bbearer\s+)[^\s,;\"']+"),
-    re.compile(r"(?i)((?:[?&\s]|^)(?:code|code_verifier|access_token|refresh_token|token|client_secret)=)"
-               r"[^&\s\"']+"),
+    re.compile(
+        r"(?i)((?:[?&\s]|^)(?:code|code_verifier|access_token|refresh_token|token|client_secret)=)"
+        r"[^&\s\"']+"
+    ),
 )
 MARKS = ("act.", "rft.", "=", "bearer")  # every pattern above needs one of these (in lower case) to match
 MIN_SECRET = 6  # shorter "secrets" would shred ordinary words out of the logs

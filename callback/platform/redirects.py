@@ -1,4 +1,5 @@
 """Redirect URI rules: which URI to register, and whether it is one the platform and this service accept."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -27,7 +28,7 @@ def redirect_uri_problems(uri: str, app_type: str = "web") -> list[str]:
         problems.append(f"it is {len(uri)} characters long; TikTok accepts fewer than {MAX_LENGTH}")
     parts = urlsplit(uri)
     if not parts.scheme or not parts.hostname:
-        return problems + ["it is not an absolute URL (scheme://host/path)"]
+        return [*problems, "it is not an absolute URL (scheme://host/path)"]
     if parts.query:
         problems.append("it has a query string (?...); TikTok refuses redirect URIs with one")
     if parts.fragment or uri.endswith("#"):
@@ -35,8 +36,9 @@ def redirect_uri_problems(uri: str, app_type: str = "web") -> list[str]:
     loopback = parts.scheme == "http" and parts.hostname in LOOPBACK
     if app_type == "desktop":
         if not loopback and parts.scheme != "https":
-            problems.append("a desktop app's redirect URI must be http://localhost:PORT/... or "
-                            "http://127.0.0.1:PORT/...")
+            problems.append(
+                "a desktop app's redirect URI must be http://localhost:PORT/... or http://127.0.0.1:PORT/..."
+            )
         elif loopback and parts.port is None:
             problems.append("a loopback redirect URI needs an explicit port (http://127.0.0.1:PORT/...)")
     elif parts.scheme != "https":
@@ -63,8 +65,10 @@ def redirect_mismatch(configured: str, served: str) -> str | None:
     path_a, path_b = a.path or "/", b.path or "/"
     if path_a != path_b:
         if path_a.rstrip("/") == path_b.rstrip("/"):
-            return (f"the redirect URI's path {path_a} differs from the service's {path_b} only by a trailing "
-                    "slash; TikTok compares them exactly, so the redirect would not reach the service")
+            return (
+                f"the redirect URI's path {path_a} differs from the service's {path_b} only by a trailing "
+                "slash; TikTok compares them exactly, so the redirect would not reach the service"
+            )
         return f"the redirect URI's path is {path_a} but the service answers the platform at {path_b}"
     if a.query or a.fragment:
         return "the redirect URI has a query string or fragment; the service's callback URL has none"

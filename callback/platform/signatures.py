@@ -1,4 +1,5 @@
 """Pure signature checks over raw bytes: TikTok webhooks and Meta's signed_request."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """The TikTok platform client: every HTTP call to TikTok goes through here, with timeouts and bounded retries."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,9 +8,9 @@ import random
 import secrets
 import time
 from base64 import urlsafe_b64encode
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
-
 
 if TYPE_CHECKING:  # requests costs a `greenlight token` that needs no HTTP call 50 ms: loaded on first use
     import requests
@@ -50,9 +51,18 @@ def code_challenge(verifier: str, encoding: str = "hex") -> str:
 class TikTok:
     """A client for one app's credentials; base URLs point at TikTok, or at the sandbox in tests and the demo."""
 
-    def __init__(self, client_key: str, client_secret: str, *, auth_base: str = "https://www.tiktok.com",
-                 api_base: str = "https://open.tiktokapis.com", timeout: float = 10.0, retries: int = 3,
-                 backoff: float = 0.5, session: requests.Session | None = None):
+    def __init__(
+        self,
+        client_key: str,
+        client_secret: str,
+        *,
+        auth_base: str = "https://www.tiktok.com",
+        api_base: str = "https://open.tiktokapis.com",
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        session: requests.Session | None = None,
+    ):
         self.client_key, self._secret = client_key, client_secret
         self.auth_base, self.api_base = auth_base.rstrip("/"), api_base.rstrip("/")
         self.timeout, self.retries, self.backoff = float(timeout), int(retries), float(backoff)
@@ -68,25 +78,39 @@ class TikTok:
         return self._http
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "TikTok":
+    def from_settings(cls, settings: dict) -> TikTok:
         """Build a client from service settings (TIKTOK_* credentials and base URLs, HTTP_* limits)."""
-        return cls(settings["TIKTOK_CLIENT_KEY"], settings["TIKTOK_CLIENT_SECRET"],
-                   auth_base=settings["TIKTOK_AUTH_BASE"], api_base=settings["TIKTOK_API_BASE"],
-                   timeout=settings["HTTP_TIMEOUT"], retries=settings["HTTP_RETRIES"],
-                   backoff=settings.get("HTTP_BACKOFF", 0.5))
+        return cls(
+            settings["TIKTOK_CLIENT_KEY"],
+            settings["TIKTOK_CLIENT_SECRET"],
+            auth_base=settings["TIKTOK_AUTH_BASE"],
+            api_base=settings["TIKTOK_API_BASE"],
+            timeout=settings["HTTP_TIMEOUT"],
+            retries=settings["HTTP_RETRIES"],
+            backoff=settings.get("HTTP_BACKOFF", 0.5),
+        )
 
-    def authorize_url(self, scopes: list[str] | tuple[str, ...], redirect_uri: str, state: str, challenge: str,
-                      **extra: str) -> str:
+    def authorize_url(
+        self, scopes: list[str] | tuple[str, ...], redirect_uri: str, state: str, challenge: str, **extra: str
+    ) -> str:
         """Return the consent-page URL the browser is sent to."""
-        query = {"client_key": self.client_key, "scope": ",".join(scopes), "response_type": "code",
-                 "redirect_uri": redirect_uri, "state": state, "code_challenge": challenge,
-                 "code_challenge_method": "S256", **extra}
+        query = {
+            "client_key": self.client_key,
+            "scope": ",".join(scopes),
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            **extra,
+        }
         return f"{self.auth_base}/v2/auth/authorize/?{urlencode(query)}"
 
     def exchange_code(self, code: str, redirect_uri: str, verifier: str) -> dict:
         """Trade an authorization code for tokens."""
-        return self._token({"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri,
-                            "code_verifier": verifier})
+        return self._token(
+            {"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri, "code_verifier": verifier}
+        )
 
     def refresh(self, refresh_token: str) -> dict:
         """Trade a refresh token for a new token pair (the old refresh token may stop working)."""
@@ -98,14 +122,24 @@ class TikTok:
 
     def user_info(self, access_token: str, fields: str = USER_FIELDS) -> dict:
         """Return the connected user's fields (open_id, display_name, avatar_url, ...)."""
-        body = self._call("GET", "/v2/user/info/", "user info", params={"fields": fields},
-                          headers={"Authorization": f"Bearer {access_token}"})
+        body = self._call(
+            "GET",
+            "/v2/user/info/",
+            "user info",
+            params={"fields": fields},
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
         return body.get("data", {}).get("user", {})
 
     def creator_info(self, access_token: str) -> dict:
         """Return what the creator may post now (nickname, privacy options, disabled interactions)."""
-        body = self._call("POST", "/v2/post/publish/creator_info/query/", "creator info", json={},
-                          headers={"Authorization": f"Bearer {access_token}"})
+        body = self._call(
+            "POST",
+            "/v2/post/publish/creator_info/query/",
+            "creator info",
+            json={},
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
         return body.get("data", {})
 
     # -- internals --
@@ -129,9 +163,14 @@ class TikTok:
                 if not exc.retryable or attempt == attempts:
                     raise
                 delay = min(self.backoff * 2 ** (attempt - 1), 30.0) * random.uniform(0.8, 1.2)
-                log.warning("TikTok %s: %s; retrying in %.2f s (attempt %d of %d)",
-                            what, exc.error if exc.status is None else f"{exc.error} (HTTP {exc.status})",
-                            delay, attempt + 1, attempts)
+                log.warning(
+                    "TikTok %s: %s; retrying in %.2f s (attempt %d of %d)",
+                    what,
+                    exc.error if exc.status is None else f"{exc.error} (HTTP {exc.status})",
+                    delay,
+                    attempt + 1,
+                    attempts,
+                )
                 time.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -157,8 +196,9 @@ class TikTok:
         if isinstance(err, dict) and err.get("code") not in (None, "ok"):  # open API: {"data", "error": {...}}
             raise PlatformError(err["code"], err.get("message", ""), err.get("log_id", ""), r.status_code)
         if r.status_code >= 400:
-            raise PlatformError("server_error" if r.status_code >= 500 else "http_error",
-                                f"HTTP {r.status_code}", status=r.status_code)
+            raise PlatformError(
+                "server_error" if r.status_code >= 500 else "http_error", f"HTTP {r.status_code}", status=r.status_code
+            )
         return body
 
 

@@ -1,4 +1,5 @@
 """The sandbox's own controls: inspect state, inject faults, disconnect users, deliver webhooks, steer posting."""
+
 from __future__ import annotations
 
 import hashlib
@@ -78,8 +79,9 @@ def disconnect():
     if user is None or client is None:
         return {"error": "unknown open_id or client_key"}, 400
     state().revoke(client.key, user.open_id)
-    result = deliver(state(), client, "authorization.removed", user.open_id, {"reason": 1}) \
-        if client.webhook_url else {}
+    result = (
+        deliver(state(), client, "authorization.removed", user.open_id, {"reason": 1}) if client.webhook_url else {}
+    )
     if request.is_json:
         return {"revoked": True, **result}
     return redirect(url_for("control.home"))
@@ -87,8 +89,15 @@ def disconnect():
 
 # -- Content Posting: a creator's settings, the app's standing, how publishes go --
 
-CREATOR_FIELDS = ("comment_disabled", "duet_disabled", "stitch_disabled", "max_video_post_duration_sec",
-                  "private_account", "can_post", "daily_post_cap")
+CREATOR_FIELDS = (
+    "comment_disabled",
+    "duet_disabled",
+    "stitch_disabled",
+    "max_video_post_duration_sec",
+    "private_account",
+    "can_post",
+    "daily_post_cap",
+)
 
 
 @bp.post("/creator")
@@ -134,8 +143,9 @@ def publish():
     """Decide how a publish (publish_id) or the next `count` ones end: outcome complete, fail (fail_reason), stall."""
     body = request.get_json(force=True)
     try:
-        state().posting.plan(body["outcome"], body.get("fail_reason", ""), int(body.get("count", 1)),
-                             body.get("publish_id", ""))
+        state().posting.plan(
+            body["outcome"], body.get("fail_reason", ""), int(body.get("count", 1)), body.get("publish_id", "")
+        )
     except (KeyError, ValueError) as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}, 400
     return {"ok": True}
@@ -157,8 +167,10 @@ def avatar(open_id: str):
     user = state().users.get(open_id) or abort(404)
     hue = int(hashlib.sha256(open_id.encode()).hexdigest()[:4], 16) % 360
     initials = escape("".join(w[0] for w in user.display_name.split()[:2]).upper())
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">'
-           f'<circle cx="48" cy="48" r="48" fill="hsl({hue},55%,42%)"/>'
-           f'<text x="48" y="58" font-family="sans-serif" font-size="34" fill="#fff" text-anchor="middle">'
-           f'{initials}</text></svg>')
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">'
+        f'<circle cx="48" cy="48" r="48" fill="hsl({hue},55%,42%)"/>'
+        f'<text x="48" y="58" font-family="sans-serif" font-size="34" fill="#fff" text-anchor="middle">'
+        f"{initials}</text></svg>"
+    )
     return svg, 200, {"Content-Type": "image/svg+xml", "Cache-Control": "max-age=3600"}

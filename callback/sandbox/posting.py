@@ -4,20 +4,22 @@ Errors keep TikTok's codes and statuses: 400 invalid_params, 401 access_token_in
 403 for what the platform refuses (privacy_level_option_mismatch, unaudited_client_can_only_post_to_private_accounts,
 spam_risk_too_many_posts, reached_active_user_cap, url_ownership_unverified), 429 rate_limit_exceeded.
 """
+
 from __future__ import annotations
 
 import threading
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, request
 
-from callback.sandbox.posts import Publish, chunk_problem, privacy_options
+from callback.sandbox.posts import Publish
+from callback.sandbox.rules import chunk_problem, privacy_options
 from callback.sandbox.views import api_error, api_ok, caller, state
 from callback.sandbox.webhooks import deliver
 
 bp = Blueprint("posting", __name__)
-FLAGS = ("disable_duet", "disable_comment", "disable_stitch", "brand_content_toggle", "brand_organic_toggle",
-         "is_aigc")
+FLAGS = ("disable_duet", "disable_comment", "disable_stitch", "brand_content_toggle", "brand_organic_toggle", "is_aigc")
 
 
 def bad(message: str):
@@ -40,8 +42,9 @@ def _poster(endpoint: str, scopes: tuple[str, ...]):
 def _cannot_post(user):
     """Refuse a creator who may not post now (the platform says so, or the daily cap is reached)."""
     if not user.can_post or state().posting.posts_today(user.open_id) >= user.daily_post_cap:
-        return api_error("spam_risk_too_many_posts",
-                         "The daily post cap from the API is reached for the current user.", 403)
+        return api_error(
+            "spam_risk_too_many_posts", "The daily post cap from the API is reached for the current user.", 403
+        )
     return None
 
 
@@ -54,11 +57,18 @@ def creator_info():
     u, client = state().users[grant.open_id], state().clients[grant.client_key]
     if (refusal := _cannot_post(u)) is not None:
         return refusal
-    return api_ok({"creator_avatar_url": f"{request.host_url}_sandbox/avatar/{u.open_id}.svg",
-                   "creator_username": u.username, "creator_nickname": u.display_name,
-                   "privacy_level_options": privacy_options(client.audited),
-                   "comment_disabled": u.comment_disabled, "duet_disabled": u.duet_disabled,
-                   "stitch_disabled": u.stitch_disabled, "max_video_post_duration_sec": u.max_video_post_duration_sec})
+    return api_ok(
+        {
+            "creator_avatar_url": f"{request.host_url}_sandbox/avatar/{u.open_id}.svg",
+            "creator_username": u.username,
+            "creator_nickname": u.display_name,
+            "privacy_level_options": privacy_options(client.audited),
+            "comment_disabled": u.comment_disabled,
+            "duet_disabled": u.duet_disabled,
+            "stitch_disabled": u.stitch_disabled,
+            "max_video_post_duration_sec": u.max_video_post_duration_sec,
+        }
+    )
 
 
 def _check_post(info, user, client):
@@ -73,11 +83,17 @@ def _check_post(info, user, client):
     if type(cover) is not int or cover < 0:
         return bad("post_info.video_cover_timestamp_ms must be a non-negative integer.")
     if info.get("privacy_level") not in privacy_options(client.audited):
-        return api_error("privacy_level_option_mismatch",
-                         "privacy_level is missing or not one of the creator's privacy_level_options.", 403)
+        return api_error(
+            "privacy_level_option_mismatch",
+            "privacy_level is missing or not one of the creator's privacy_level_options.",
+            403,
+        )
     if not client.audited and not user.private_account:
-        return api_error("unaudited_client_can_only_post_to_private_accounts",
-                         "Unaudited clients can only post to a private account.", 403)
+        return api_error(
+            "unaudited_client_can_only_post_to_private_accounts",
+            "Unaudited clients can only post to a private account.",
+            403,
+        )
     if info.get("brand_content_toggle") and info["privacy_level"] == "SELF_ONLY":
         return bad("Branded content visibility cannot be set to private.")
     return None
@@ -85,7 +101,7 @@ def _check_post(info, user, client):
 
 def verified(url: str, prefixes: tuple[str, ...]) -> bool:
     """Tell whether a URL lies under a verified prefix (a prefix ends at a path boundary, not mid-name)."""
-    return any(url.startswith(p) and (p.endswith("/") or url[len(p):][:1] in ("", "/", "?", "#")) for p in prefixes)
+    return any(url.startswith(p) and (p.endswith("/") or url[len(p) :][:1] in ("", "/", "?", "#")) for p in prefixes)
 
 
 def _source(src, client):
@@ -97,10 +113,11 @@ def _source(src, client):
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             return None, bad("source_info.video_url must be an http(s) URL.")
         if not verified(url, client.verified_prefixes):
-            return None, api_error("url_ownership_unverified", "The video_url's domain or URL prefix is not "
-                                   "verified for this app.", 403)
+            return None, api_error(
+                "url_ownership_unverified", "The video_url's domain or URL prefix is not verified for this app.", 403
+            )
         return {"video_url": url}, None
-    sizes = {k: src.get(k) for k in ("video_size", "chunk_size", "total_chunk_count")}
+    sizes: dict[str, Any] = {k: src.get(k) for k in ("video_size", "chunk_size", "total_chunk_count")}
     if any(type(v) is not int for v in sizes.values()):
         return None, bad("video_size, chunk_size and total_chunk_count are required integers for FILE_UPLOAD.")
     if (problem := chunk_problem(**sizes)) is not None:
@@ -127,10 +144,12 @@ def _init(inbox: bool):
             return refusal
         active = posting.active_creators(client.key)
         if not client.audited and user.open_id not in active and len(active) >= posting.active_user_cap:
-            return api_error("reached_active_user_cap",
-                             "The daily quota for active publishing users from your client is reached.", 403)
-        pub = posting.create(client.key, user.open_id, inbox, body["source_info"]["source"], post_info=info,
-                             **fields)
+            return api_error(
+                "reached_active_user_cap",
+                "The daily quota for active publishing users from your client is reached.",
+                403,
+            )
+        pub = posting.create(client.key, user.open_id, inbox, body["source_info"]["source"], post_info=info, **fields)
     data = {"publish_id": pub.publish_id}
     if pub.upload_id:
         data["upload_url"] = f"{request.host_url}upload/{pub.upload_id}"
@@ -174,6 +193,7 @@ def announce(pub: Publish, events: list[tuple[str, dict]]) -> None:
     def send() -> None:
         for event, content in events:
             deliver(st, client, event, pub.open_id, content)
+
     if st.posting.webhooks == "sync":
         send()
     else:

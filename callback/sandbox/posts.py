@@ -6,6 +6,7 @@ PULL_FROM_URL) the next `steps` fetches still read PROCESSING_UPLOAD (PROCESSING
 and the fetch after that reaches the publish's outcome: PUBLISH_COMPLETE (direct post), SEND_TO_USER_INBOX
 (inbox upload), FAILED with its fail_reason, or, for a stalled publish, processing forever.
 """
+
 from __future__ import annotations
 
 import collections
@@ -14,44 +15,15 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 MB = 1024 * 1024
-MIN_CHUNK, MAX_CHUNK, MAX_CHUNKS = 5 * MB, 64 * MB, 1000
 HEAD_BYTES = MB  # kept of each upload: holds the mvhd of an MP4 whose moov comes before its mdat
 DAY = 86400
 LIMITS = {"creator_info": 20, "video_init": 6, "inbox_init": 6, "status_fetch": 30}  # calls a minute, per token
 OUTCOMES = ("complete", "fail", "stall")
 WEBHOOK_MODES = ("async", "sync", "off")
 FINAL = ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX", "FAILED")
-
-
-def privacy_options(audited: bool) -> list[str]:
-    """Return creator_info's privacy_level_options: an unaudited app may only post privately."""
-    if not audited:
-        return ["SELF_ONLY"]
-    return ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
-
-
-def chunk_problem(video_size: int, chunk_size: int, total_chunk_count: int) -> str | None:
-    """Say which of TikTok's chunk rules a FILE_UPLOAD breaks, or return None."""
-    if min(video_size, chunk_size, total_chunk_count) < 1:
-        return "video_size, chunk_size and total_chunk_count must be positive."
-    if video_size < MIN_CHUNK:
-        if chunk_size != video_size or total_chunk_count != 1:
-            return "A video under 5 MB must be sent whole: chunk_size = video_size and total_chunk_count = 1."
-        return None
-    if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
-        return "chunk_size must be between 5 MB and 64 MB."
-    if chunk_size > video_size:
-        return "chunk_size cannot exceed video_size."
-    if total_chunk_count != video_size // chunk_size:
-        return f"total_chunk_count must be video_size // chunk_size = {video_size // chunk_size}."
-    if total_chunk_count > MAX_CHUNKS:
-        return "A video may be sent in at most 1000 chunks."
-    if video_size > MAX_CHUNK and total_chunk_count < 2:
-        return "A video over 64 MB must be sent in several chunks."
-    # The last chunk is chunk_size plus the remainder, so under 2 x 64 MB: TikTok's 128 MB cap always holds.
-    return None
 
 
 def update_fields(obj: object, changes: dict, allowed: tuple[str, ...]) -> dict:
@@ -126,10 +98,10 @@ class Posting:
     lock: threading.RLock
     limits: dict = field(default_factory=lambda: dict(LIMITS))
     window: float = 60.0
-    steps: int = 2               # status fetches answered "processing" once the bytes are in
-    upload_ttl: int = 3600       # seconds an upload_url stays usable
-    active_user_cap: int = 5     # distinct creators an unaudited app may post for in 24 h
-    webhooks: str = "async"      # async (like TikTok), sync (sent before the status answer), off
+    steps: int = 2  # status fetches answered "processing" once the bytes are in
+    upload_ttl: int = 3600  # seconds an upload_url stays usable
+    active_user_cap: int = 5  # distinct creators an unaudited app may post for in 24 h
+    webhooks: str = "async"  # async (like TikTok), sync (sent before the status answer), off
     publishes: dict = field(default_factory=dict)
     uploads: dict = field(default_factory=dict)  # upload_id -> publish_id
     planned: collections.deque = field(default_factory=collections.deque)  # (outcome, reason) of the next ones
@@ -139,8 +111,9 @@ class Posting:
         """Change settings (limits merge into the current ones); return them all."""
         with self.lock:
             limits = changes.get("limits", {})
-            if not isinstance(limits, dict) or any(k not in LIMITS or type(v) is not int or v < 0
-                                                   for k, v in limits.items()):
+            if not isinstance(limits, dict) or any(
+                k not in LIMITS or type(v) is not int or v < 0 for k, v in limits.items()
+            ):
                 raise ValueError(f"limits maps {', '.join(LIMITS)} to calls a minute")
             if "limits" in changes:
                 changes["limits"] = {**self.limits, **limits}
@@ -148,8 +121,9 @@ class Posting:
                 raise ValueError("numbers must not be negative")
             if changes.get("webhooks", "async") not in WEBHOOK_MODES:
                 raise ValueError(f"webhooks must be one of {', '.join(WEBHOOK_MODES)}")
-            return update_fields(self, changes, ("limits", "window", "steps", "upload_ttl", "active_user_cap",
-                                                 "webhooks"))
+            return update_fields(
+                self, changes, ("limits", "window", "steps", "upload_ttl", "active_user_cap", "webhooks")
+            )
 
     def allow(self, token: str, endpoint: str) -> bool:
         """Count a call made with a user token; False once it is over the endpoint's limit in the window."""
@@ -178,8 +152,9 @@ class Posting:
     def create(self, client_key: str, open_id: str, inbox: bool, source: str, **fields) -> Publish:
         """Start a publish (with an upload URL for FILE_UPLOAD), taking the next planned outcome."""
         kind = ("v_inbox_" if inbox else "v_pub_") + ("url" if source == "PULL_FROM_URL" else "file")
-        pub = Publish(f"{kind}~v2-1.{secrets.randbelow(9 * 10 ** 18) + 10 ** 18}", client_key, open_id, inbox,
-                      source, **fields)
+        pub = Publish(
+            f"{kind}~v2-1.{secrets.randbelow(9 * 10**18) + 10**18}", client_key, open_id, inbox, source, **fields
+        )
         with self.lock:
             if self.planned:
                 pub.outcome, pub.fail_reason = self.planned.popleft()
@@ -219,15 +194,18 @@ class Posting:
             pub.status = "PUBLISH_COMPLETE"
             events = [("post.publish.complete", ids)]
             if pub.post_info.get("privacy_level") == "PUBLIC_TO_EVERYONE":  # only public posts get a post id
-                pub.post_ids.append(secrets.randbelow(9 * 10 ** 18) + 10 ** 18)
+                pub.post_ids.append(secrets.randbelow(9 * 10**18) + 10**18)
                 events.append(("post.publish.publicly_available", {**ids, "post_id": str(pub.post_ids[0])}))
             return events
 
     def status_of(self, pub: Publish) -> dict:
         """Return the status fetch answer's data for a publish."""
         with self.lock:
-            data = {"status": pub.status, "fail_reason": pub.fail_reason if pub.status == "FAILED" else "",
-                    "publicaly_available_post_id": list(pub.post_ids)}  # sic: TikTok's spelling
+            data: dict[str, Any] = {
+                "status": pub.status,
+                "fail_reason": pub.fail_reason if pub.status == "FAILED" else "",
+                "publicaly_available_post_id": list(pub.post_ids),
+            }  # sic: TikTok's spelling
             if pub.source == "FILE_UPLOAD":
                 data["uploaded_bytes"] = pub.received
             return data
@@ -241,10 +219,25 @@ class Posting:
     def summary(self) -> dict:
         """Return settings and publishes, safe to show (no upload URLs)."""
         with self.lock:
-            return {"limits": dict(self.limits), "steps": self.steps, "upload_ttl": self.upload_ttl,
-                    "active_user_cap": self.active_user_cap, "webhooks": self.webhooks, "planned": len(self.planned),
-                    "publishes": [{"publish_id": p.publish_id, "open_id": p.open_id, "publish_type": p.publish_type,
-                                   "source": p.source, "status": p.status, "outcome": p.outcome,
-                                   "received": p.received, "video_size": p.video_size,
-                                   "sha256": p.digest.hexdigest() if p.video_size and p.uploaded else ""}
-                                  for p in self.publishes.values()]}
+            return {
+                "limits": dict(self.limits),
+                "steps": self.steps,
+                "upload_ttl": self.upload_ttl,
+                "active_user_cap": self.active_user_cap,
+                "webhooks": self.webhooks,
+                "planned": len(self.planned),
+                "publishes": [
+                    {
+                        "publish_id": p.publish_id,
+                        "open_id": p.open_id,
+                        "publish_type": p.publish_type,
+                        "source": p.source,
+                        "status": p.status,
+                        "outcome": p.outcome,
+                        "received": p.received,
+                        "video_size": p.video_size,
+                        "sha256": p.digest.hexdigest() if p.video_size and p.uploaded else "",
+                    }
+                    for p in self.publishes.values()
+                ],
+            }

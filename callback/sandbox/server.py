@@ -1,4 +1,5 @@
 """Serve a WSGI app on 127.0.0.1 in a background thread (tests, the demo)."""
+
 from __future__ import annotations
 
 import threading
@@ -15,10 +16,11 @@ class BackgroundServer:
         self._server = make_server(host, port, lambda environ, start: self.app(environ, start), threaded=True)
         self.host, self.port = host, self._server.server_port
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"server:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"server:{self.port}", daemon=True
+        )
 
-    def start(self) -> "BackgroundServer":
+    def start(self) -> BackgroundServer:
         """Start answering requests."""
         self._thread.start()
         return self
@@ -36,7 +38,7 @@ class BackgroundServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "BackgroundServer":
+    def __enter__(self) -> BackgroundServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -1,4 +1,5 @@
 """The sandbox's in-memory platform state: apps, users, codes, tokens, call counts and injected faults."""
+
 from __future__ import annotations
 
 import collections
@@ -41,8 +42,8 @@ class User:
     stitch_disabled: bool = True
     max_video_post_duration_sec: int = 600
     private_account: bool = False  # an unaudited app may only post to private accounts
-    can_post: bool = True          # False: the platform says this creator cannot post now
-    daily_post_cap: int = 15       # posts a day through the API before spam_risk_too_many_posts
+    can_post: bool = True  # False: the platform says this creator cannot post now
+    daily_post_cap: int = 15  # posts a day through the API before spam_risk_too_many_posts
 
 
 @dataclass
@@ -89,14 +90,19 @@ class SandboxState:
     def add_user(self, display_name: str, username: str = "", **kwargs) -> User:
         """Create a platform account with fresh ids."""
         with self.lock:
-            user = User(open_id="-000" + secrets.token_urlsafe(18), union_id="u." + secrets.token_hex(12),
-                        display_name=display_name, username=username or display_name.lower().replace(" ", "."),
-                        **kwargs)
+            user = User(
+                open_id="-000" + secrets.token_urlsafe(18),
+                union_id="u." + secrets.token_hex(12),
+                display_name=display_name,
+                username=username or display_name.lower().replace(" ", "."),
+                **kwargs,
+            )
             self.users[user.open_id] = user
             return user
 
-    def issue_code(self, client_key: str, open_id: str, scopes: tuple[str, ...], redirect_uri: str,
-                   challenge: str) -> str:
+    def issue_code(
+        self, client_key: str, open_id: str, scopes: tuple[str, ...], redirect_uri: str, challenge: str
+    ) -> str:
         """Issue a short-lived, single-use authorization code."""
         code = secrets.token_urlsafe(32)
         with self.lock:
@@ -115,8 +121,15 @@ class SandboxState:
         with self.lock:
             self.access[access] = Grant(client_key, open_id, scopes, now + self.access_ttl)
             self.refresh[refresh] = Grant(client_key, open_id, scopes, now + self.refresh_ttl)
-        return {"open_id": open_id, "scope": ",".join(scopes), "access_token": access, "expires_in": self.access_ttl,
-                "refresh_token": refresh, "refresh_expires_in": self.refresh_ttl, "token_type": "Bearer"}
+        return {
+            "open_id": open_id,
+            "scope": ",".join(scopes),
+            "access_token": access,
+            "expires_in": self.access_ttl,
+            "refresh_token": refresh,
+            "refresh_expires_in": self.refresh_ttl,
+            "token_type": "Bearer",
+        }
 
     def use_refresh(self, client_key: str, token: str) -> Grant | None:
         """Return the grant behind a live refresh token, consuming it when refresh tokens rotate."""
@@ -186,10 +199,19 @@ class SandboxState:
         with self.lock:
             return {
                 "calls": dict(self.calls),
-                "codes": len(self.codes), "access_tokens": len(self.access), "refresh_tokens": len(self.refresh),
+                "codes": len(self.codes),
+                "access_tokens": len(self.access),
+                "refresh_tokens": len(self.refresh),
                 "faults": {k: len(v) for k, v in self.faults.items() if v},
-                "users": [{"open_id": u.open_id, "display_name": u.display_name, "username": u.username,
-                           "authorized": self.authorized(u.open_id)} for u in self.users.values()],
+                "users": [
+                    {
+                        "open_id": u.open_id,
+                        "display_name": u.display_name,
+                        "username": u.username,
+                        "authorized": self.authorized(u.open_id),
+                    }
+                    for u in self.users.values()
+                ],
                 "webhooks": list(self.webhooks),
                 "lifetimes": {"access": self.access_ttl, "refresh": self.refresh_ttl, "rotate": self.rotate},
                 "posting": self.posting.summary(),

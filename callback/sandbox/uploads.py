@@ -9,6 +9,7 @@ The body is streamed: only a running SHA-256 and the first megabyte (for the dur
 The platform reads MP4s with its own code, never callback.platform.media: a double sharing the client's parser would
 agree with the client's bugs.
 """
+
 from __future__ import annotations
 
 import re
@@ -61,8 +62,11 @@ def upload(upload_id: str):
     first, last, total = int(m[1]), int(m[2]), int(m[3])
     length = last - first + 1
     if request.content_length is not None and request.content_length != length:
-        return _refuse("invalid_params", f"Content-Length {request.content_length} does not match Content-Range "
-                       f"({length} bytes).", 400)
+        return _refuse(
+            "invalid_params",
+            f"Content-Length {request.content_length} does not match Content-Range ({length} bytes).",
+            400,
+        )
     with state().lock:
         due = pub.next_range()
         if total != pub.video_size:
@@ -72,8 +76,10 @@ def upload(upload_id: str):
         elif pub.busy:
             problem = "Another chunk of this upload is still coming in."
         elif (first, last) != due:
-            problem = (f"Expected bytes {due[0]}-{due[1]}/{total}: chunks go in order and each but the last is "
-                       f"chunk_size ({pub.chunk_size}) long.")
+            problem = (
+                f"Expected bytes {due[0]}-{due[1]}/{total}: chunks go in order and each but the last is "
+                f"chunk_size ({pub.chunk_size}) long."
+            )
         else:
             problem, pub.busy = "", True
             digest, head = pub.digest.copy(), pub.head
@@ -87,13 +93,16 @@ def upload(upload_id: str):
                 break
             digest.update(block)
             if len(head) < HEAD_BYTES:
-                head += block[:HEAD_BYTES - len(head)]
+                head += block[: HEAD_BYTES - len(head)]
     finally:
         with state().lock:
             pub.busy = False
     if got != length:
-        return _refuse("invalid_params", f"The body is {'longer' if got > length else f'{got} bytes'}, Content-Range "
-                       f"says {length} bytes.", 400)
+        return _refuse(
+            "invalid_params",
+            f"The body is {'longer' if got > length else f'{got} bytes'}, Content-Range says {length} bytes.",
+            400,
+        )
     with state().lock:
         pub.digest, pub.head, pub.received = digest, head, pub.received + length
         if pub.received == pub.video_size:
@@ -132,9 +141,9 @@ def mvhd_seconds(head: bytes) -> float | None:
         if kind != b"moov":
             continue
         for child, start, _ in _boxes(head, body, min(end, len(head))):
-            if child == b"mvhd" and head[start:start + 1] == b"\x01" and start + 32 <= len(head):
+            if child == b"mvhd" and head[start : start + 1] == b"\x01" and start + 32 <= len(head):
                 scale, duration = struct.unpack_from(">IQ", head, start + 20)
-            elif child == b"mvhd" and head[start:start + 1] == b"\x00" and start + 20 <= len(head):
+            elif child == b"mvhd" and head[start : start + 1] == b"\x00" and start + 20 <= len(head):
                 scale, duration = struct.unpack_from(">II", head, start + 12)
             else:
                 continue

@@ -1,4 +1,5 @@
 """The platform endpoints the sandbox imitates: consent page, token, revoke, user info (posting: posting.py)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -70,6 +71,7 @@ def challenge_of(verifier: str) -> str:
 
 # -- authorize: a consent page, then a redirect back with a code or an error --
 
+
 def _check_authorize(args) -> tuple[str | None, dict]:
     """Validate authorize parameters; return (page error, details) — page errors are not redirected."""
     client = state().clients.get(args.get("client_key", ""))
@@ -103,20 +105,33 @@ def authorize():
     if problem:
         return render_template("sandbox/error.html", message=problem), 400
     if d["error"]:
-        return redirect(_back(d["redirect_uri"], error=d["error"][0], error_description=d["error"][1],
-                              state=d["state"]))
+        return redirect(
+            _back(d["redirect_uri"], error=d["error"][0], error_description=d["error"][1], state=d["state"])
+        )
     if request.method == "GET":
-        return render_template("sandbox/consent.html", client=d["client"], scopes=d["scopes"], args=args,
-                               users=list(state().users.values()))
+        return render_template(
+            "sandbox/consent.html",
+            client=d["client"],
+            scopes=d["scopes"],
+            args=args,
+            users=list(state().users.values()),
+        )
     if args.get("decision") != "authorize":
-        return redirect(_back(d["redirect_uri"], error="access_denied",
-                              error_description="The user denied the authorization request.", state=d["state"]))
+        return redirect(
+            _back(
+                d["redirect_uri"],
+                error="access_denied",
+                error_description="The user denied the authorization request.",
+                state=d["state"],
+            )
+        )
     user = state().users.get(args.get("open_id", "")) or next(iter(state().users.values()))
     code = state().issue_code(d["client"].key, user.open_id, d["scopes"], d["redirect_uri"], args["code_challenge"])
     return redirect(_back(d["redirect_uri"], code=code, scopes=",".join(d["scopes"]), state=d["state"]))
 
 
 # -- token endpoint --
+
 
 @bp.post("/v2/oauth/token/")
 def token():
@@ -175,12 +190,12 @@ def revoke():
 
 # -- open API --
 
+
 def _bearer():
     auth = request.headers.get("Authorization", "")
     grant = state().check_access(auth[7:]) if auth.startswith("Bearer ") else None
     if grant is None:
-        return None, api_error("access_token_invalid",
-                               "The access token is invalid or not found in the request.", 401)
+        return None, api_error("access_token_invalid", "The access token is invalid or not found in the request.", 401)
     return grant, None
 
 
@@ -204,6 +219,13 @@ def user_info():
         return api_error("invalid_params", f"fields must be a comma-separated subset of {','.join(USER_FIELDS)}.", 400)
     u = state().users[grant.open_id]
     avatar = f"{request.host_url}_sandbox/avatar/{u.open_id}.svg"
-    known = {"open_id": u.open_id, "union_id": u.union_id, "display_name": u.display_name, "username": u.username,
-             "avatar_url": avatar, "avatar_url_100": avatar, "avatar_large_url": avatar}
+    known = {
+        "open_id": u.open_id,
+        "union_id": u.union_id,
+        "display_name": u.display_name,
+        "username": u.username,
+        "avatar_url": avatar,
+        "avatar_url_100": avatar,
+        "avatar_large_url": avatar,
+    }
     return api_ok({"user": {f: known[f] for f in fields}})

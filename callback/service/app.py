@@ -1,4 +1,5 @@
 """The callback service's app factory."""
+
 from __future__ import annotations
 
 import logging
@@ -6,13 +7,25 @@ import logging
 from flask import Flask, render_template
 
 from callback.data.backends import open_backend
-from callback.data.queue import PostQueue
 from callback.data.files import STALE_TEMPORARY, LockTimeout, sweep_temporary
+from callback.data.queue import PostQueue
 from callback.facts import FactsError, load_facts
 from callback.facts.settings import SECRETS, ConfigError, load_settings, require
 from callback.platform import redaction
-from callback.service import (assets, deletion, health, meta, oauth, posting, preload, publisher, removals,
-                              scheduler, security, webhooks)
+from callback.service import (
+    assets,
+    deletion,
+    health,
+    meta,
+    oauth,
+    outcomes,
+    posting,
+    preload,
+    removals,
+    scheduler,
+    security,
+    webhooks,
+)
 
 log = logging.getLogger("greenlight")
 
@@ -55,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # What a killed process left half done: temporary copies (which may name an erased account), removals.
     sweep_temporary(data_dir, older_than=STALE_TEMPORARY)
     try:  # posts a stopped worker left under way are failed with words saying so, never left "processing"
-        publisher.recover(app.extensions["greenlight"]["queue"])
+        outcomes.recover(app.extensions["greenlight"]["queue"])
     except Exception:
         log.exception("could not look for interrupted posts at start")
     try:
@@ -69,13 +82,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _busy(exc: LockTimeout):
     """Answer a store still locked after the bound with 503 and a retry hint, never by waiting on."""
     log.warning("a store stayed locked past GREENLIGHT_LOCK_TIMEOUT (%s)", exc)
-    return ({"error": "busy", "message": "The service is busy. Try again in a few seconds."}, 503,
-            {"Retry-After": "5"})
+    return ({"error": "busy", "message": "The service is busy. Try again in a few seconds."}, 503, {"Retry-After": "5"})
 
 
 def _server_error(exc):
     """Answer an unexpected failure with a plain page: never a traceback, token or secret."""
     log.error("unexpected error on a request", exc_info=getattr(exc, "original_exception", None) or exc)
-    return render_template("error.html", title="Something went wrong",
-                           message="The service hit an unexpected error and could not finish your request.",
-                           advice="Try again in a minute. If it keeps happening, tell the operator."), 500
+    return render_template(
+        "error.html",
+        title="Something went wrong",
+        message="The service hit an unexpected error and could not finish your request.",
+        advice="Try again in a minute. If it keeps happening, tell the operator.",
+    ), 500

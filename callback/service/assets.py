@@ -1,4 +1,5 @@
 """The site's look on the service's own pages: its stylesheet, the service's layout and the app's logo, served here."""
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,10 @@ log = logging.getLogger("greenlight")
 bp = Blueprint("assets", __name__)
 PACKAGE = Path(__file__).resolve().parent.parent
 # The site's own stylesheet, read as package data (the service does not import the site layer): one look.
-STYLESHEETS = {"greenlight.css": PACKAGE / "site" / "templates" / "theme" / "greenlight.css",
-               "service.css": Path(__file__).resolve().parent / "templates" / "service.css"}
+STYLESHEETS = {
+    "greenlight.css": PACKAGE / "site" / "templates" / "theme" / "greenlight.css",
+    "service.css": Path(__file__).resolve().parent / "templates" / "service.css",
+}
 MAX_AGE = 3600  # an hour: a new look reaches every page soon after a deploy
 
 
@@ -74,9 +77,15 @@ def init_app(app: Flask) -> None:
         "css": {name: path.read_bytes() for name, path in STYLESHEETS.items()},
         "logo": mark,
     }
-    pages = {title: f"{facts.site_url}/{path}" for title, path in (
-        ("Privacy Policy", "privacy/"), ("Terms of Service", "terms/"), ("Data deletion", "data-deletion/"),
-        ("Policy history", "history/"))}
+    pages = {
+        title: f"{facts.site_url}/{path}"
+        for title, path in (
+            ("Privacy Policy", "privacy/"),
+            ("Terms of Service", "terms/"),
+            ("Data deletion", "data-deletion/"),
+            ("Policy history", "history/"),
+        )
+    }
     look = {"color": facts.product.color, "logo": mark is not None, "pages": pages}
     app.context_processor(lambda: {"look": look, "next_step": next_step})
     app.register_blueprint(bp)

@@ -2,6 +2,7 @@
 
 The role `get_db` plays in Flask's tutorial: blueprints import these accessors, never the factory.
 """
+
 from __future__ import annotations
 
 from flask import current_app

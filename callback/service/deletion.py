@@ -1,4 +1,5 @@
 """Deletion requests: the public form, its status pages, the review queue, and erasing a user everywhere."""
+
 from __future__ import annotations
 
 import logging
@@ -10,8 +11,8 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from callback.data.accounts import named
 from callback.data.erasure import due_at, erase_user, overdue
 from callback.data.records import Records
-from callback.facts.dates import utc_text
 from callback.facts.addresses import EMAIL
+from callback.facts.dates import utc_text
 from callback.facts.setup import public_users
 from callback.platform.tiktok import revoker
 from callback.service.context import facts, records, store
@@ -33,8 +34,12 @@ def warn_overdue(recs: Records, hours: int, now: float | None = None) -> int:
     """Log loudly how many requests are past the promised answer time; return the count."""
     late = overdue(recs.deletions.all(), hours, time.time() if now is None else now)
     if late:
-        log.error("%d deletion request(s) OVERDUE (promised within %d hours): %s; run `greenlight deletions "
-                  "list`", len(late), hours, ", ".join(r["code"] for r in late[:10]))
+        log.error(
+            "%d deletion request(s) OVERDUE (promised within %d hours): %s; run `greenlight deletions list`",
+            len(late),
+            hours,
+            ", ".join(r["code"] for r in late[:10]),
+        )
     return len(late)
 
 
@@ -56,7 +61,8 @@ def form():
     """Show the deletion form, or take a request and send the person to its status page."""
     if not public_users(facts()):
         abort(404)  # only the owner connects: the public pages send requests to the contact address instead
-    values, errors = {"account": "", "email": ""}, {}
+    values = {"account": "", "email": ""}
+    errors: dict[str, str] = {}
     if request.method == "POST":
         rate_limit("deletion")
         check_csrf()
@@ -80,8 +86,9 @@ def parse_form(values: dict) -> tuple[dict, dict]:
     elif OPEN_ID.match(account):
         fields["open_id"] = account
     else:
-        errors["account"] = ("That does not look like a TikTok username (letters, digits, _ and ., up to 24) "
-                             "or an open_id.")
+        errors["account"] = (
+            "That does not look like a TikTok username (letters, digits, _ and ., up to 24) or an open_id."
+        )
     if values["email"] and (len(values["email"]) > 254 or not EMAIL.match(values["email"])):
         errors["email"] = "Enter an email address like name@example.com, or leave this empty."
     elif values["email"]:
@@ -93,9 +100,15 @@ def parse_form(values: dict) -> tuple[dict, dict]:
 def status(code: str):
     """Show a request's status: received, completed or rejected, with dates and the promised answer time."""
     req, hours = _find(code), _hours()
-    return render_template("deletion_status.html", req=req, hours=hours, due=due_at(req, hours),
-                           late=bool(overdue([req], hours, time.time())), new=request.args.get("new") == "1",
-                           date=utc_text)
+    return render_template(
+        "deletion_status.html",
+        req=req,
+        hours=hours,
+        due=due_at(req, hours),
+        late=bool(overdue([req], hours, time.time())),
+        new=request.args.get("new") == "1",
+        date=utc_text,
+    )
 
 
 @bp.get("/deletion/<code>/verified")
@@ -108,16 +121,32 @@ def verified(code: str):
     open_id = session.pop("verified_open_id", None)
     claimed = session.pop("verified_request", None)
     if not open_id or (claimed and claimed != code):
-        abort(400, description="We could not confirm a TikTok sign-in for this request, so nothing was deleted. "
-                               "Open the request's status page and choose “Verify with TikTok” again.")
+        abort(
+            400,
+            description=(
+                "We could not confirm a TikTok sign-in for this request, so nothing was deleted. "
+                "Open the request's status page and choose “Verify with TikTok” again."
+            ),
+        )
     if req["status"] != "received":
         return redirect(url_for(".status", code=code), code=303)
     if not _claims(req, open_id):
         log.warning("deletion request %s: the verified account is not the one it names", code)
-        abort(403, description="The TikTok account you signed in with is not the one named in this request, "
-                               "so nothing was deleted.")
-    erase_user(open_id, store=store(), recs=records(), source="form", reason="verified by signing in with TikTok",
-               code=code, revoke=revoker(current_app.config))
+        abort(
+            403,
+            description=(
+                "The TikTok account you signed in with is not the one named in this request, so nothing was deleted."
+            ),
+        )
+    erase_user(
+        open_id,
+        store=store(),
+        recs=records(),
+        source="form",
+        reason="verified by signing in with TikTok",
+        code=code,
+        revoke=revoker(current_app.config),
+    )
     return redirect(url_for(".status", code=code), code=303)
 
 

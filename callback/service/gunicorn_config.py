@@ -1,8 +1,11 @@
-"""Gunicorn settings for the callback service: `greenlight run`, or `gunicorn -c python:callback.service.gunicorn_config`.
+"""Gunicorn settings for the callback service.
+
+Used by `greenlight run`, or directly: `gunicorn -c python:callback.service.gunicorn_config`.
 
 Everything is read from the environment (or set here), never secrets: those reach the app through
 its own settings (GREENLIGHT_SECRET_KEY, TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET, ...).
 """
+
 import multiprocessing
 import os
 import socket
@@ -56,8 +59,10 @@ def on_starting(server):
             try:
                 probe.bind(address)
             except OSError as exc:
-                sys.exit(f"Error: {address[0]}:{address[1]} is in use ({exc.strerror}); is the service "
-                         "already running? Stop it or set GREENLIGHT_BIND to another address.")
+                sys.exit(
+                    f"Error: {address[0]}:{address[1]} is in use ({exc.strerror}); is the service "
+                    "already running? Stop it or set GREENLIGHT_BIND to another address."
+                )
 
 
 # Trust X-Forwarded-Proto/For only from the local proxy (nginx, caddy, a tunnel client).

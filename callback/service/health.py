@@ -1,4 +1,5 @@
 """Liveness endpoint for monitors and `greenlight check`."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask

@@ -1,4 +1,5 @@
 """Rate limits shared by every gunicorn worker, counted in memory only (on PostgreSQL: by every instance)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -44,13 +45,14 @@ class RateLimit:
             index, hits = self._find(wanted, now)
             if sum(t > now - self.window for t in hits) >= self.limit:
                 return False
-            hits = sorted(hits)[1:] + [now]  # the oldest hit makes way
+            hits = [*sorted(hits)[1:], now]  # the oldest hit makes way
             self._slot.pack_into(self._memory, index * self._slot.size, wanted, *hits)
             return True
 
     def _find(self, wanted: int, now: float) -> tuple[int, list[float]]:
         """Return the slot index for a key hash and its hits (none when the slot is new to it)."""
-        start, reuse, least = wanted % self._slots, None, None
+        start = wanted % self._slots
+        reuse, least = start, None  # the first probe sets both unless it finds the key
         for i in range(self.PROBES):
             index = (start + i) % self._slots
             found, *hits = self._slot.unpack_from(self._memory, index * self._slot.size)
@@ -83,5 +85,3 @@ def rate_limit(name: str) -> None:
     if not limiter.allow(request.remote_addr or "unknown"):
         log.warning("rate limit hit for %s", name)
         abort(429, description=f"Please wait a minute, then try again (at most {limiter.limit} a minute).")
-
-

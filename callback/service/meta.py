@@ -1,4 +1,5 @@
 """Meta's data-deletion callback: a signed request names a user; erase them and answer with a status page."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,16 +31,25 @@ def data_deletion():
     age, window = now - payload["issued_at"], int(current_app.config["META_MAX_AGE"])
     if not -CLOCK_SKEW <= age <= window:  # a captured request must not be replayable for ever
         log.warning("rejected a Meta data-deletion request issued %d s ago (window %d s)", age, window)
-        return {"error": "stale_signed_request",
-                "message": f"the signed_request was issued {age:.0f} s ago; at most {window} s are accepted"}, 400
+        return {
+            "error": "stale_signed_request",
+            "message": f"the signed_request was issued {age:.0f} s ago; at most {window} s are accepted",
+        }, 400
     user_id, recs = payload["user_id"], records()
     # Greenlight keeps no Meta tokens; the request itself is recorded so the status page can show it.
     # A replay of the same signed request (Meta retries) is the same request, answered with the same code.
     key = hashlib.sha256(signed.encode()).hexdigest()
     req = recs.deletions.add(now=now, key=key, source="meta", meta_user_id=user_id)
     if req["status"] == "received":
-        erase_user(user_id, store=store(), recs=recs, source="meta", code=req["code"], now=now,
-                   reason="requested by Meta on the user's behalf")
+        erase_user(
+            user_id,
+            store=store(),
+            recs=recs,
+            source="meta",
+            code=req["code"],
+            now=now,
+            reason="requested by Meta on the user's behalf",
+        )
     return {"url": f"{facts().service_url}/deletion/{req['code']}", "confirmation_code": req["code"]}
 
 

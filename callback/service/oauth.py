@@ -1,4 +1,5 @@
 """The connect flow: send the user to TikTok with state + PKCE, take the code back, keep the tokens."""
+
 from __future__ import annotations
 
 import logging
@@ -11,27 +12,26 @@ from werkzeug.routing import BuildError
 from callback.data.attempts import AttemptError, AttemptsFull
 from callback.data.store import apply_tokens
 from callback.facts.settings import ConfigError
-from callback.facts.setup import OWNER_ATTEMPT as OWNER, public_users
-from callback.platform.redirects import (CALLBACK_PATH, configured_redirect_uri, redirect_mismatch,
-                                         redirect_uri_problems, served_redirect_uri)
+from callback.facts.setup import OWNER_ATTEMPT as OWNER
+from callback.facts.setup import public_users
+from callback.platform.redirects import (
+    CALLBACK_PATH,
+    configured_redirect_uri,
+    redirect_mismatch,
+    redirect_uri_problems,
+    served_redirect_uri,
+)
 from callback.platform.tiktok import PlatformError, TikTok, code_challenge, new_verifier
 from callback.service.context import attempts, facts, store
 from callback.service.limits import add_rate_limit, rate_limit
+from callback.service.states import PENDING, STATE_PROBLEMS, discard, finish
 
 log = logging.getLogger("greenlight.oauth")
 bp = Blueprint("oauth", __name__)
-PENDING = "connect_states"      # session key: states this browser started (binds the redirect to the browser)
 CONNECTED = "connected_open_id"  # session key: the account the "connected" page shows
-POSTING = "posting_open_id"      # session key: the account whose queue the posting page shows
+POSTING = "posting_open_id"  # session key: the account whose queue the posting page shows
 REQUEST_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
-STATE_PROBLEMS = {
-    "missing": "The link back from TikTok did not carry its security check, so it cannot be trusted.",
-    "mismatched": "This sign-in was not started in this browser (or the browser lost its session cookie), "
-                  "so it cannot be trusted.",
-    "expired": "This sign-in took too long and expired.",
-    "replayed": "This sign-in link was already used.",
-}
 
 
 def platform() -> TikTok:
@@ -50,8 +50,9 @@ def _retry_url() -> str:
 
 
 def failure(title: str, message: str, status: int, advice: str = "", reference: str = ""):
-    return page("error.html", status, title=title, message=message, advice=advice, reference=reference,
-                retry_url=_retry_url())
+    return page(
+        "error.html", status, title=title, message=message, advice=advice, reference=reference, retry_url=_retry_url()
+    )
 
 
 @bp.get("/connect/tiktok")
@@ -62,20 +63,33 @@ def connect():
         abort(404)
     purpose, code = request.args.get("purpose", "connect"), request.args.get("request", "")
     if purpose not in ("connect", "deletion", "post") or (purpose == "deletion" and not REQUEST_CODE.match(code)):
-        return failure("This link is not valid", "The connect link has an unknown purpose or a malformed "
-                       "deletion request code.", 400, advice="Open the link from the page you came from again.")
+        return failure(
+            "This link is not valid",
+            "The connect link has an unknown purpose or a malformed deletion request code.",
+            400,
+            advice="Open the link from the page you came from again.",
+        )
     rate_limit("connect")
     verifier = new_verifier()
     try:
         state = attempts().begin(verifier, purpose=purpose, request=code or None)
     except AttemptsFull:
         log.warning("connect refused: %s pending attempts is the most kept at once", attempts().max_pending)
-        return failure("Too many sign-ins are under way", "The service cannot start another sign-in right now.",
-                       503, advice="Please try again in a few minutes.")
-    session[PENDING] = session.get(PENDING, [])[-4:] + [state]  # a few tabs at once, not an unbounded cookie
+        return failure(
+            "Too many sign-ins are under way",
+            "The service cannot start another sign-in right now.",
+            503,
+            advice="Please try again in a few minutes.",
+        )
+    session[PENDING] = [*session.get(PENDING, [])[-4:], state]  # a few tabs at once, not an unbounded cookie
     extra = {"disable_auto_auth": "1"} if purpose == "deletion" else {}  # make the user confirm who they are
-    url = platform().authorize_url(facts().tiktok_scopes, current_app.config["REDIRECT_URI"], state,
-                                   code_challenge(verifier, current_app.config["PKCE_ENCODING"]), **extra)
+    url = platform().authorize_url(
+        facts().tiktok_scopes,
+        current_app.config["REDIRECT_URI"],
+        state,
+        code_challenge(verifier, current_app.config["PKCE_ENCODING"]),
+        **extra,
+    )
     return redirect(url), 302, {"Cache-Control": "no-store"}
 
 
@@ -84,22 +98,31 @@ def callback():
     """Handle TikTok's redirect: errors first, then state, then the code exchange."""
     args = request.args
     if args.get("error"):
-        _discard(args.get("state", ""))
+        discard(args.get("state", ""))
         if args["error"] == "access_denied":
             return page("cancelled.html", retry_url=_retry_url())
         # Show TikTok's error code, never its free text: the query string is anyone's to write.
         error = args["error"] if ERROR_CODE.match(args["error"]) else "unknown error"
         log.warning("TikTok redirected back with error %s", error)
-        return failure("TikTok did not connect your account", f"TikTok reported an error ({error}). "
-                       "Nothing was saved.", 400, advice="Try again; if it keeps failing, tell the operator.")
+        return failure(
+            "TikTok did not connect your account",
+            f"TikTok reported an error ({error}). Nothing was saved.",
+            400,
+            advice="Try again; if it keeps failing, tell the operator.",
+        )
     try:
-        record = _finish(args.get("state", ""))
+        record = finish(args.get("state", ""))
     except AttemptError as exc:
-        return failure("This sign-in could not be completed", STATE_PROBLEMS[exc.reason] + " Nothing was saved.",
-                       400, advice="Start again from the connect button; it only takes a moment.")
+        return failure(
+            "This sign-in could not be completed",
+            STATE_PROBLEMS[exc.reason] + " Nothing was saved.",
+            400,
+            advice="Start again from the connect button; it only takes a moment.",
+        )
     if not args.get("code"):
-        return failure("This sign-in could not be completed", "TikTok sent no authorization code. Nothing was "
-                       "saved.", 400)
+        return failure(
+            "This sign-in could not be completed", "TikTok sent no authorization code. Nothing was saved.", 400
+        )
     tiktok = platform()
     try:
         tokens = tiktok.exchange_code(args["code"], current_app.config["REDIRECT_URI"], record["verifier"])
@@ -112,8 +135,12 @@ def callback():
         user = {}
     open_id = tokens.get("open_id") or user.get("open_id")
     if not open_id:
-        return failure("TikTok did not say who connected", "TikTok's answer named no account. Nothing was saved.",
-                       502, advice="Try again in a minute.")
+        return failure(
+            "TikTok did not say who connected",
+            "TikTok's answer named no account. Nothing was saved.",
+            502,
+            advice="Try again in a minute.",
+        )
     if record.get("purpose") == "deletion":
         return _verified_for_deletion(tiktok, open_id, tokens, record["request"])
     account = store().get(open_id) or {"open_id": open_id}
@@ -122,7 +149,8 @@ def callback():
     store().put(apply_tokens(account, tokens, time.time()))
     log.info("connected TikTok account %s", open_id)
     if record.get("purpose") == OWNER:  # shown at once: remembering it would take a cookie
-        return _connected_page(store().get(open_id))
+        saved = store().get(open_id)  # None only if erased meanwhile: then it is not connected
+        return _connected_page(saved) if saved is not None else redirect(url_for("oauth.connect"))
     # A sign-in proves this browser's user holds the account: it opens that account's posting queue too.
     session[CONNECTED] = session[POSTING] = open_id
     # Redirect so the URL with the one-time code leaves the address bar; a reload then just shows the page.
@@ -141,62 +169,43 @@ def connected():
 
 def _connected_page(account: dict):
     """Render the connected page for an account: who it is, what it granted, what it withheld."""
-    wanted = facts().platform("tiktok").scopes
+    wanted = facts().tiktok.scopes
     missing = [s.name for s in wanted if s.name not in account.get("scope", [])]
     public = {k: account.get(k) for k in ("open_id", "display_name", "avatar_url")}
-    return page("connected.html", account=public, scopes=[s for s in wanted if s.name not in missing],
-                missing=missing, retry_url=_retry_url())
-
-
-def _finish(state: str) -> dict:
-    """Check the returning state against this browser and the server's record, consuming it."""
-    if not state:
-        raise AttemptError("missing")
-    if attempts().status(state) == "used":
-        raise AttemptError("replayed")
-    if not public_users(facts()):
-        # Owner mode: the state was printed by `greenlight connect` in the owner's terminal, never given to a
-        # browser, so it is bound to its owner without a cookie; any other attempt is refused.
-        record = _consume(state)
-        if record.get("purpose") != OWNER:
-            raise AttemptError("mismatched")
-        return record
-    pending = session.get(PENDING, [])
-    if state not in pending:
-        raise AttemptError("mismatched")
-    session[PENDING] = [s for s in pending if s != state]
-    return _consume(state)
-
-
-def _consume(state: str) -> dict:
-    """Finish the server-side attempt of a state, an unknown one reported as expired."""
-    try:
-        return attempts().finish(state)
-    except AttemptError as exc:
-        raise AttemptError("expired" if exc.reason == "unknown" else exc.reason) from None
-
-
-def _discard(state: str) -> None:
-    """Consume a state the user gave up on, so the same redirect cannot be replayed."""
-    if state in session.get(PENDING, []):
-        session[PENDING] = [s for s in session[PENDING] if s != state]
-        try:
-            attempts().finish(state)
-        except AttemptError:
-            pass
+    return page(
+        "connected.html",
+        account=public,
+        scopes=[s for s in wanted if s.name not in missing],
+        missing=missing,
+        retry_url=_retry_url(),
+    )
 
 
 def _platform_failure(exc: PlatformError):
     log.warning("code exchange failed: %s", exc)
     if exc.error == "invalid_grant":
-        return failure("This sign-in could not be completed", "TikTok did not accept the sign-in: it was already "
-                       "used or has expired. Nothing was saved.", 400, reference=exc.log_id,
-                       advice="Start again from the connect button.")
+        return failure(
+            "This sign-in could not be completed",
+            "TikTok did not accept the sign-in: it was already used or has expired. Nothing was saved.",
+            400,
+            reference=exc.log_id,
+            advice="Start again from the connect button.",
+        )
     if exc.retryable:
-        return failure("TikTok is not answering", "TikTok did not answer in time. Nothing was saved.", 502,
-                       advice="Wait a minute and try again.", reference=exc.log_id)
-    return failure("TikTok refused the sign-in", f"TikTok answered {exc.error}. Nothing was saved.", 502,
-                   advice="This needs the operator: please let them know.", reference=exc.log_id)
+        return failure(
+            "TikTok is not answering",
+            "TikTok did not answer in time. Nothing was saved.",
+            502,
+            advice="Wait a minute and try again.",
+            reference=exc.log_id,
+        )
+    return failure(
+        "TikTok refused the sign-in",
+        f"TikTok answered {exc.error}. Nothing was saved.",
+        502,
+        advice="This needs the operator: please let them know.",
+        reference=exc.log_id,
+    )
 
 
 def _verified_for_deletion(tiktok: TikTok, open_id: str, tokens: dict, request_code: str):
@@ -214,17 +223,19 @@ def _verified_for_deletion(tiktok: TikTok, open_id: str, tokens: dict, request_c
         return redirect(url_for("deletion.verified", code=request_code)), 303, {"Cache-Control": "no-store"}
     except BuildError:
         log.error("the deletion blueprint is not registered: cannot finish a verified deletion request")
-        return failure("Deletion requests are not available", "Your account was verified, but this service "
-                       "cannot take deletion requests right now.", 503,
-                       advice="Please email the operator instead (see below).")
+        return failure(
+            "Deletion requests are not available",
+            "Your account was verified, but this service cannot take deletion requests right now.",
+            503,
+            advice="Please email the operator instead (see below).",
+        )
 
 
 def init_app(app: Flask) -> None:
     """Register the connect flow and check the redirect URI against what the service serves."""
     facts = app.extensions["greenlight"]["facts"]
     if app.config["PKCE_ENCODING"] not in ("hex", "base64url"):
-        raise ConfigError("GREENLIGHT_PKCE_ENCODING must be hex or base64url, got "
-                          f"{app.config['PKCE_ENCODING']!r}")
+        raise ConfigError(f"GREENLIGHT_PKCE_ENCODING must be hex or base64url, got {app.config['PKCE_ENCODING']!r}")
     app.config["REDIRECT_URI"] = uri = configured_redirect_uri(app.config, facts)
     problem = redirect_mismatch(uri, served_redirect_uri(facts.service_url))
     if problem:

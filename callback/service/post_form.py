@@ -4,6 +4,7 @@ Pure functions over creator_info and the posted form, so the page, its tests and
 share one reading of the rules. Videos only: photo posts (which offer Comment only, no Duet or Stitch)
 are not queued by Greenlight, so every form here offers all three interactions.
 """
+
 from __future__ import annotations
 
 MAX_TITLE = 2200  # TikTok's limit on post_info.title
@@ -31,7 +32,7 @@ BRANDED_URL = "https://www.tiktok.com/legal/page/global/bc-policy/en"
 
 def clock(seconds: float | int | None) -> str:
     """Write a duration as m:ss (or h:mm:ss)."""
-    total = int(round(seconds or 0))
+    total = round(seconds or 0)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -43,8 +44,10 @@ def too_long(item: dict, info: dict) -> str | None:
     if not isinstance(limit, (int, float)) or not isinstance(duration, (int, float)) or duration <= limit:
         return None
     who = info.get("creator_nickname") or "this account"
-    return (f"This video is {clock(duration)} long, and TikTok lets {who} post videos of at most {clock(limit)}. "
-            "Shorten it and queue it again.")
+    return (
+        f"This video is {clock(duration)} long, and TikTok lets {who} post videos of at most {clock(limit)}. "
+        "Shorten it and queue it again."
+    )
 
 
 def label(disclose: bool, own: bool, paid: bool) -> str:
@@ -58,17 +61,34 @@ def label(disclose: bool, own: bool, paid: bool) -> str:
 
 def blank_values(item: dict) -> dict:
     """Return the form's first state: the queued title, and nothing chosen or switched on."""
-    return {"title": item.get("title", ""), "privacy_level": "", "allow_comment": False, "allow_duet": False,
-            "allow_stitch": False, "disclose": False, "brand_organic": False, "brand_content": False,
-            "is_aigc": False}
+    return {
+        "title": item.get("title", ""),
+        "privacy_level": "",
+        "allow_comment": False,
+        "allow_duet": False,
+        "allow_stitch": False,
+        "disclose": False,
+        "brand_organic": False,
+        "brand_content": False,
+        "is_aigc": False,
+    }
 
 
 def read_values(form) -> dict:
     """Read what the form sent, without judging it."""
     on = {"on", "1", "true", "yes"}
-    values = {key: form.get(key, "").strip().lower() in on
-              for key in ("allow_comment", "allow_duet", "allow_stitch", "disclose", "brand_organic", "brand_content",
-                          "is_aigc")}
+    values = {
+        key: form.get(key, "").strip().lower() in on
+        for key in (
+            "allow_comment",
+            "allow_duet",
+            "allow_stitch",
+            "disclose",
+            "brand_organic",
+            "brand_content",
+            "is_aigc",
+        )
+    }
     values.update(title=form.get("title", "").replace("\r\n", "\n"), privacy_level=form.get("privacy_level", ""))
     return values
 
@@ -96,18 +116,22 @@ def problems(values: dict, info: dict, item: dict) -> dict[str, str]:
     if values["disclose"] and not (values["brand_organic"] or values["brand_content"]):
         errors["disclose"] = NEED_BRAND
     elif not values["disclose"] and (values["brand_organic"] or values["brand_content"]):
-        errors["disclose"] = "Turn on \"Disclose video content\" to mark the video as Your brand or Branded content."
+        errors["disclose"] = 'Turn on "Disclose video content" to mark the video as Your brand or Branded content.'
     return errors
 
 
 def settings(values: dict) -> dict:
     """Turn checked values into the publisher's settings (an unchecked "Allow" box disables that interaction)."""
-    return {"title": values["title"], "privacy_level": values["privacy_level"],
-            "disable_comment": not values["allow_comment"], "disable_duet": not values["allow_duet"],
-            "disable_stitch": not values["allow_stitch"],
-            "brand_content_toggle": values["disclose"] and values["brand_content"],
-            "brand_organic_toggle": values["disclose"] and values["brand_organic"],
-            "is_aigc": values["is_aigc"]}
+    return {
+        "title": values["title"],
+        "privacy_level": values["privacy_level"],
+        "disable_comment": not values["allow_comment"],
+        "disable_duet": not values["allow_duet"],
+        "disable_stitch": not values["allow_stitch"],
+        "brand_content_toggle": values["disclose"] and values["brand_content"],
+        "brand_organic_toggle": values["disclose"] and values["brand_organic"],
+        "is_aigc": values["is_aigc"],
+    }
 
 
 def only_private(info: dict) -> bool:
@@ -120,8 +144,11 @@ STATUS = {
     "queued": ("Waiting for you", "Nothing is posted until you review it and press Post.", False),
     "uploading": ("Sending to TikTok", "The video is being uploaded to TikTok.", False),
     "processing": ("TikTok is processing your video", "Processing can take a few minutes after publishing.", False),
-    "published": ("Published", "TikTok has posted your video. It can take a few minutes to show on your profile.",
-                  True),
+    "published": (
+        "Published",
+        "TikTok has posted your video. It can take a few minutes to show on your profile.",
+        True,
+    ),
     "inbox": ("In your TikTok inbox", "Open your TikTok inbox notification to finish posting.", True),
     "failed": ("Not posted", "TikTok did not post this video. You can try again below.", True),
     "expired": ("Expired", "This video waited too long and was removed. Queue it again to post it.", True),
@@ -137,5 +164,11 @@ def status_view(item: dict, done_messages: tuple[str, ...] = ()) -> dict:
         sentence = message  # the publisher's own words: how far it got, or why it stopped
     elif status in ("published", "inbox") and message and message not in done_messages:
         detail = message  # news after the fact, such as a post TikTok no longer shows publicly
-    return {"status": status, "heading": heading, "text": sentence, "detail": detail, "final": final,
-            "working": status in ("uploading", "processing")}
+    return {
+        "status": status,
+        "heading": heading,
+        "text": sentence,
+        "detail": detail,
+        "final": final,
+        "working": status in ("uploading", "processing"),
+    }

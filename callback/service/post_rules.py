@@ -2,16 +2,17 @@
 
 Kept apart from publisher.py (which runs the steps) so each stays small.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from callback.data.store import ReconnectNeeded
 from callback.platform.posting import explain
 from callback.platform.tiktok import PlatformError, TikTok
 
-FLAGS = ("disable_comment", "disable_duet", "disable_stitch", "brand_content_toggle", "brand_organic_toggle",
-         "is_aigc")
+FLAGS = ("disable_comment", "disable_duet", "disable_stitch", "brand_content_toggle", "brand_organic_toggle", "is_aigc")
 SETTINGS = ("title", "privacy_level", "video_cover_timestamp_ms", *FLAGS)  # what the page may choose
 
 
@@ -32,9 +33,9 @@ def refresher(config: dict) -> Callable[[dict], dict]:
             return client.refresh(account["refresh_token"])
         except PlatformError as exc:
             if exc.error == "invalid_grant":
-                raise ReconnectNeeded(account["open_id"], "TikTok rejected the refresh token (invalid_grant)") \
-                    from None
+                raise ReconnectNeeded(account["open_id"], "TikTok rejected the refresh token (invalid_grant)") from None
             raise
+
     return refresh
 
 
@@ -43,7 +44,7 @@ def post_info(settings: dict, creator: dict) -> dict:
     privacy = settings.get("privacy_level")
     if not privacy:  # never a default: the creator chooses
         raise Refusal("no_privacy")
-    info = {"title": str(settings.get("title") or ""), "privacy_level": str(privacy)}
+    info: dict[str, Any] = {"title": str(settings.get("title") or ""), "privacy_level": str(privacy)}
     info.update({flag: bool(settings.get(flag, False)) for flag in FLAGS})
     for what in ("comment", "duet", "stitch"):
         if creator.get(f"{what}_disabled"):

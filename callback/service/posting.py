@@ -3,6 +3,7 @@
 Every rule of TikTok's Direct Post UX is checked here on the server, so the page works without JavaScript;
 templates/post.js only keeps the Post button and the labels in step while the creator makes choices.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,8 +17,8 @@ from callback.facts.setup import public_users
 from callback.platform.media import mp4_duration
 from callback.platform.posting import UNAUDITED_NOTE, explain
 from callback.platform.tiktok import PlatformError
+from callback.service import outcomes, publisher
 from callback.service import post_form as rules
-from callback.service import publisher
 from callback.service.context import facts, queue, store
 from callback.service.oauth import POSTING, platform
 from callback.service.post_rules import refresher
@@ -57,21 +58,31 @@ def creator(open_id: str) -> dict:
     stored = store().get(open_id) or {}
     who = {"name": stored.get("display_name") or open_id}  # shown when TikTok gives no nickname
     try:
-        account = store().refresh(open_id, refresher(current_app.config),
-                                  margin=float(current_app.config["REFRESH_MARGIN"]))
+        account = store().refresh(
+            open_id, refresher(current_app.config), margin=float(current_app.config["REFRESH_MARGIN"])
+        )
         return {**who, "info": platform().creator_info(account["access_token"])}
     except (ReconnectNeeded, KeyError):
-        return {**who, "problem": "TikTok no longer accepts this account's sign-in. Sign in again to post.",
-                "sign_in": True, "status": 403}
+        return {
+            **who,
+            "problem": "TikTok no longer accepts this account's sign-in. Sign in again to post.",
+            "sign_in": True,
+            "status": 403,
+        }
     except PlatformError as exc:
         log.warning("creator_info refused for posting: %s", exc.error)
-        return {**who, "problem": explain(exc.error), "sign_in": exc.error in SIGN_IN_AGAIN,
-                "reference": exc.log_id, "status": 502 if exc.retryable else 403}
+        return {
+            **who,
+            "problem": explain(exc.error),
+            "sign_in": exc.error in SIGN_IN_AGAIN,
+            "reference": exc.log_id,
+            "status": 502 if exc.retryable else 403,
+        }
 
 
 def _status(item: dict) -> dict:
     """Describe where an item stands, the publisher's usual closing words left out as said already."""
-    return rules.status_view(item, tuple(publisher.DONE.values()))
+    return rules.status_view(item, tuple(outcomes.DONE.values()))
 
 
 def _measured(item: dict) -> dict:
@@ -90,20 +101,32 @@ def _entry(item: dict, who: dict, values: dict | None = None, errors: dict | Non
     item, info = _measured(item), who.get("info") or {}
     values = values or rules.blank_values(item)
     branded = values["disclose"] and values["brand_content"]
-    return {"item": item, "status": _status(item), "form": values, "errors": errors or {},
-            "open": item["status"] in publisher.CLAIMABLE and bool(info),
-            "too_long": rules.too_long(item, info) if info else None, "branded": branded,
-            "label": rules.label(values["disclose"], values["brand_organic"], values["brand_content"]),
-            "preview": queue().media(item["id"]) is not None,
-            "duration": rules.clock(item["duration"]) if item.get("duration") else ""}
+    return {
+        "item": item,
+        "status": _status(item),
+        "form": values,
+        "errors": errors or {},
+        "open": item["status"] in publisher.CLAIMABLE and bool(info),
+        "too_long": rules.too_long(item, info) if info else None,
+        "branded": branded,
+        "label": rules.label(values["disclose"], values["brand_organic"], values["brand_content"]),
+        "preview": queue().media(item["id"]) is not None,
+        "duration": rules.clock(item["duration"]) if item.get("duration") else "",
+    }
 
 
 def _context(who: dict) -> dict:
     """Return what every posting page shows about the creator and the app's standing with TikTok."""
     info = who.get("info") or {}
-    return {"creator": who, "info": info, "account_name": who.get("name", ""), "rules": rules,
-            "only_private": bool(info) and rules.only_private(info), "unaudited_note": UNAUDITED_NOTE,
-            "sign_in_url": url_for("oauth.connect", purpose="post")}
+    return {
+        "creator": who,
+        "info": info,
+        "account_name": who.get("name", ""),
+        "rules": rules,
+        "only_private": bool(info) and rules.only_private(info),
+        "unaudited_note": UNAUDITED_NOTE,
+        "sign_in_url": url_for("oauth.connect", purpose="post"),
+    }
 
 
 @bp.get("/post")
@@ -146,7 +169,9 @@ def publish(item_id: str):
     errors = rules.problems(values, who["info"], _measured(found))
     if errors:
         return _page("post_item.html", 400, entry=_entry(found, who, values, errors), **_context(who))
-    publisher.start(item_id, rules.settings(values), app=current_app._get_current_object())
+    # Flask types current_app as the app itself; it is a LocalProxy, and the thread needs the real app.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    publisher.start(item_id, rules.settings(values), app=app)
     log.info("publish of queue item %s started by its creator", item_id)
     return redirect(url_for(".item", item_id=item_id)), 303, NO_STORE
 
@@ -188,8 +213,11 @@ def sign_out():
 @bp.get("/posting.js")
 def script():
     """Serve the page's small script (same origin, so the strict CSP allows it)."""
-    return current_app.extensions["greenlight"]["posting_js"], 200, {
-        "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300"}
+    return (
+        current_app.extensions["greenlight"]["posting_js"],
+        200,
+        {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300"},
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,9 +1,11 @@
 """Publishing a queued video once its creator approves it: fresh token, fresh creator_info, init, chunked upload,
 then the status followed to its end (or to a bound), every failure told in plain words on the item.
 
-The posting page calls start() (work in the background) or publish() (in line); webhooks call on_webhook().
+The posting page calls start() (work in the background) or publish() (in line); how an item ends is written
+by outcomes.py, which TikTok's webhooks reach too.
 No request context is needed: stores and settings are passed in.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,19 +20,25 @@ from callback.data.store import ReconnectNeeded, TokenBackend
 from callback.platform.media import mp4_duration
 from callback.platform.posting import chunk_plan, explain, fetch_status, init_post, upload
 from callback.platform.tiktok import PlatformError, TikTok
-from callback.service.post_rules import (SETTINGS, Refusal, duration_words, post_info, refresher,
-                                         timeout_message)
+from callback.service.outcomes import fail, settle
+from callback.service.post_rules import SETTINGS, Refusal, duration_words, post_info, refresher, timeout_message
 
 log = logging.getLogger("greenlight.publisher")
 CLAIMABLE = ("queued", "failed")  # a failed post may be tried again; anything else is under way or done
 PROCESSING = "TikTok is processing the video. This can take a few minutes."
-DONE = {"published": "Posted to TikTok.",
-        "inbox": "Sent to your TikTok inbox: open TikTok to finish and post it."}
 UNEXPECTED = "Something went wrong while posting. Press Post again; if it keeps happening, tell the operator."
 
 
-def publish(item_id: str, settings: dict, *, queue: PostQueue, store: TokenBackend, config: dict,
-            poll_every: float = 5.0, max_wait: float = 600.0) -> dict:
+def publish(
+    item_id: str,
+    settings: dict,
+    *,
+    queue: PostQueue,
+    store: TokenBackend,
+    config: dict,
+    poll_every: float = 5.0,
+    max_wait: float = 600.0,
+) -> dict:
     """Post a queued item with the page's settings and follow it to its end; return the item as it ends.
 
     An item already under way or finished is returned unchanged (a second press posts nothing twice).
@@ -44,17 +52,22 @@ def publish(item_id: str, settings: dict, *, queue: PostQueue, store: TokenBacke
     return _carry_out(item, queue=queue, store=store, config=config, poll_every=poll_every, max_wait=max_wait)
 
 
-def start(item_id: str, settings: dict, *, app: Flask, poll_every: float = 5.0,
-          max_wait: float = 600.0) -> threading.Thread | None:
+def start(
+    item_id: str, settings: dict, *, app: Flask, poll_every: float = 5.0, max_wait: float = 600.0
+) -> threading.Thread | None:
     """Claim the item now and post it in the background (a greenlet under gevent); None if not claimable."""
     ext = app.extensions["greenlight"]
     item = _claim(ext["queue"], item_id, settings)
     if item is None:
         return None
-    kwargs = {"queue": ext["queue"], "store": ext["store"], "config": dict(app.config), "poll_every": poll_every,
-              "max_wait": max_wait}
-    thread = threading.Thread(target=_carry_out, args=(item,), kwargs=kwargs, name=f"publish:{item_id}",
-                              daemon=True)
+    kwargs = {
+        "queue": ext["queue"],
+        "store": ext["store"],
+        "config": dict(app.config),
+        "poll_every": poll_every,
+        "max_wait": max_wait,
+    }
+    thread = threading.Thread(target=_carry_out, args=(item,), kwargs=kwargs, name=f"publish:{item_id}", daemon=True)
     thread.start()
     return thread
 
@@ -65,28 +78,38 @@ def _claim(queue: PostQueue, item_id: str, settings: dict) -> dict | None:
     if current is None:
         return None
     chosen = {k: v for k, v in (settings or {}).items() if k in SETTINGS}
-    return queue.claim(item_id, CLAIMABLE, status="uploading", settings=chosen,
-                       title=str(chosen.get("title", current["title"])), publish_id=None, post_id=None,
-                       fail_reason=None, uploaded_bytes=0, message="Sending the video to TikTok.")
+    return queue.claim(
+        item_id,
+        CLAIMABLE,
+        status="uploading",
+        settings=chosen,
+        title=str(chosen.get("title", current["title"])),
+        publish_id=None,
+        post_id=None,
+        fail_reason=None,
+        uploaded_bytes=0,
+        message="Sending the video to TikTok.",
+    )
 
 
-def _carry_out(item: dict, *, queue: PostQueue, store: TokenBackend, config: dict, poll_every: float,
-               max_wait: float) -> dict:
+def _carry_out(
+    item: dict, *, queue: PostQueue, store: TokenBackend, config: dict, poll_every: float, max_wait: float
+) -> dict:
     """Run a claimed item to its end; every error leaves it failed with words saying why."""
     try:
         return _run(item, queue, store, config, poll_every, max_wait)
     except Refusal as exc:
-        return _fail(queue, item["id"], exc.code, exc.message)
+        return fail(queue, item["id"], exc.code, exc.message)
     except PlatformError as exc:
         log.warning("posting item %s failed: %s", item["id"], exc)
-        return _fail(queue, item["id"], exc.error, explain(exc.error))
+        return fail(queue, item["id"], exc.error, explain(exc.error))
     except ReconnectNeeded:
-        return _fail(queue, item["id"], "reconnect_needed", explain("reconnect_needed"))
+        return fail(queue, item["id"], "reconnect_needed", explain("reconnect_needed"))
     except LockTimeout:
-        return _fail(queue, item["id"], "busy", explain("busy"))
+        return fail(queue, item["id"], "busy", explain("busy"))
     except Exception:  # whatever it was, the item must not stay "uploading"
         log.exception("posting item %s failed unexpectedly", item["id"])
-        return _fail(queue, item["id"], "unexpected", UNEXPECTED)
+        return fail(queue, item["id"], "unexpected", UNEXPECTED)
 
 
 def _fresh_token(store: TokenBackend, open_id: str, config: dict) -> str:
@@ -99,8 +122,7 @@ def _fresh_token(store: TokenBackend, open_id: str, config: dict) -> str:
     return account["access_token"]
 
 
-def _run(item: dict, queue: PostQueue, store: TokenBackend, config: dict, poll_every: float,
-         max_wait: float) -> dict:
+def _run(item: dict, queue: PostQueue, store: TokenBackend, config: dict, poll_every: float, max_wait: float) -> dict:
     item_id, settings = item["id"], item["settings"]
     token = _fresh_token(store, item["open_id"], config)
     client = TikTok.from_settings(config)
@@ -115,8 +137,11 @@ def _run(item: dict, queue: PostQueue, store: TokenBackend, config: dict, poll_e
         except (ValueError, OSError):
             duration = None  # not an MP4 we can read: TikTok judges the file itself
     if duration and limit and duration > limit:  # refused before a single byte is sent
-        raise Refusal("too_long", f"The video is {duration_words(duration)} long; TikTok lets this account post "
-                      f"videos of at most {duration_words(limit)}. Trim it and queue it again.")
+        raise Refusal(
+            "too_long",
+            f"The video is {duration_words(duration)} long; TikTok lets this account post "
+            f"videos of at most {duration_words(limit)}. Trim it and queue it again.",
+        )
     info = None if item["inbox"] else post_info({**settings, "title": item["title"]}, creator)
     if media is not None:
         size = media.stat().st_size
@@ -126,18 +151,36 @@ def _run(item: dict, queue: PostQueue, store: TokenBackend, config: dict, poll_e
             raise Refusal("too_large") from None
         data = init_post(client, token, inbox=item["inbox"], post_info=info, size=size)
         queue.update(item_id, publish_id=data["publish_id"], size=size)
-        upload(client, data["upload_url"], media, size, data["chunk_size"], data["total_chunk_count"],
-               progress=lambda sent: queue.update(item_id, uploaded_bytes=sent))
+        upload(
+            client,
+            data["upload_url"],
+            media,
+            size,
+            data["chunk_size"],
+            data["total_chunk_count"],
+            progress=lambda sent: queue.update(item_id, uploaded_bytes=sent),
+        )
     else:
         data = init_post(client, token, inbox=item["inbox"], post_info=info, url=item["url"])
         queue.update(item_id, publish_id=data["publish_id"])
     queue.claim(item_id, ("uploading",), status="processing", message=PROCESSING)
-    return _follow(item_id, data["publish_id"], token, item["open_id"], queue, store, config, client,
-                   poll_every, max_wait)
+    return _follow(
+        item_id, data["publish_id"], token, item["open_id"], queue, store, config, client, poll_every, max_wait
+    )
 
 
-def _follow(item_id: str, publish_id: str, token: str, open_id: str, queue: PostQueue, store: TokenBackend,
-            config: dict, client: TikTok, poll_every: float, max_wait: float) -> dict:
+def _follow(
+    item_id: str,
+    publish_id: str,
+    token: str,
+    open_id: str,
+    queue: PostQueue,
+    store: TokenBackend,
+    config: dict,
+    client: TikTok,
+    poll_every: float,
+    max_wait: float,
+) -> dict:
     """Fetch the status until TikTok finishes, a webhook settles the item, or max_wait passes."""
     deadline = time.monotonic() + max_wait
     while True:
@@ -155,61 +198,13 @@ def _follow(item_id: str, publish_id: str, token: str, open_id: str, queue: Post
         status = st.get("status")
         if status in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"):
             ids = st.get("publicaly_available_post_id") or []  # sic: TikTok's spelling
-            return settle(queue, item_id, "published" if status == "PUBLISH_COMPLETE" else "inbox",
-                          str(ids[0]) if ids else None)
+            return settle(
+                queue, item_id, "published" if status == "PUBLISH_COMPLETE" else "inbox", str(ids[0]) if ids else None
+            )
         if status == "FAILED":
             reason = st.get("fail_reason") or "internal"
-            return _fail(queue, item_id, reason, explain(reason))
+            return fail(queue, item_id, reason, explain(reason))
         left = deadline - time.monotonic()
         if left <= 0:
-            return _fail(queue, item_id, "timed_out", timeout_message(max_wait))
+            return fail(queue, item_id, "timed_out", timeout_message(max_wait))
         time.sleep(min(poll_every, left))
-
-
-def settle(queue: PostQueue, item_id: str, status: str, post_id: str | None = None) -> dict:
-    """Mark an item posted ("published") or delivered ("inbox") and delete its video, which is no longer needed."""
-    fields = {"status": status, "fail_reason": None, "message": DONE[status]}
-    if post_id:  # never wipe a post id a webhook already brought
-        fields["post_id"] = post_id
-    item = queue.update(item_id, **fields) or {}
-    queue.drop_media(item_id)
-    return item
-
-
-def _fail(queue: PostQueue, item_id: str, code: str, message: str) -> dict:
-    """Mark an item failed with its reason; the video stays (until its hours pass) so it can be tried again."""
-    try:
-        return queue.update(item_id, status="failed", fail_reason=code, message=message) or {}
-    except Exception:  # even the queue failing must not escape a background publish
-        log.exception("could not record the failure of item %s", item_id)
-        return {}
-
-
-def on_webhook(event_name: str, content: dict, queue: PostQueue) -> None:
-    """Bring the queue item TikTok's post.publish.* event is about (by publish_id) up to date."""
-    pid = content.get("publish_id") if isinstance(content, dict) else None
-    item = queue.by_publish_id(pid) if isinstance(pid, str) and pid else None
-    if item is None:
-        return
-    done = item["status"] in ("published", "inbox")
-    if event_name == "post.publish.failed" and not done:
-        reason = str(content.get("reason") or "internal")
-        _fail(queue, item["id"], reason, explain(reason))
-    elif event_name in ("post.publish.complete", "post.publish.publicly_available"):
-        post_id = content.get("post_id")
-        settle(queue, item["id"], "published", str(post_id) if post_id else None)
-    elif event_name == "post.publish.inbox_delivered" and item["status"] != "published":
-        settle(queue, item["id"], "inbox")
-    elif event_name == "post.publish.no_longer_publicaly_available":  # sic: TikTok's spelling
-        queue.update(item["id"], message="TikTok no longer shows this post publicly.")
-
-
-def recover(queue: PostQueue, *, older_than: float = 3600.0, now: float | None = None) -> int:
-    """Fail items left uploading or processing by a stopped service (none goes on for this long); return how many."""
-    cutoff = (time.time() if now is None else now) - older_than
-    stale = [i for i in queue.all() if i["status"] in ACTIVE and i["updated_at"] < cutoff]
-    for item in stale:
-        queue.claim(item["id"], ACTIVE, status="failed", fail_reason="interrupted",
-                    message="Posting was interrupted when the service stopped. Check the app on TikTok before "
-                            "posting again: the video may already be there.")
-    return len(stale)

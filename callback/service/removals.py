@@ -4,6 +4,7 @@ A removal's receipt names the account (`user`) only until its erasure has run: t
 rewrites every receipt naming the account into an anonymous one. So a pending receipt that still names
 its account needs the erasure; one that no longer does only needs marking done.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,15 @@ def finish(receipt: dict, store: TokenBackend, recs: Records, now: float) -> Non
     """Carry out one pending removal (erasing its account unless that already ran), then mark it done."""
     if receipt.get("user"):
         reason = (receipt.get("content") or {}).get("reason")
-        erase_user(receipt["user"], store=store, recs=recs, source="tiktok", key=receipt["id"],
-                   reason=f"TikTok: {reason_words(reason)}", now=now)
+        erase_user(
+            receipt["user"],
+            store=store,
+            recs=recs,
+            source="tiktok",
+            key=receipt["id"],
+            reason=f"TikTok: {reason_words(reason)}",
+            now=now,
+        )
     recs.events.mark_done(receipt["id"])
 
 

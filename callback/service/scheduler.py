@@ -1,4 +1,5 @@
 """The in-service schedule: purge what the retention facts say must go, without an external timer."""
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,9 @@ def start_background_purge(app: Flask, hours: float, now: float) -> threading.Th
                 if _fresh(stamp, now - hours * 3600):
                     return  # another worker finished one between our look at the stamp and our lock
                 ext = app.extensions["greenlight"]
-                p = purge(ext["facts"], ext["store"], ext["records"], revoke=revoker(app.config),
-                          queue=ext.get("queue"))
+                p = purge(
+                    ext["facts"], ext["store"], ext["records"], revoke=revoker(app.config), queue=ext.get("queue")
+                )
                 for note in p.notes:
                     log.warning("purge: %s", note)
                 stamp.touch(mode=0o600)

@@ -1,4 +1,5 @@
 """Security basics on every response: strict headers, cookie flags, CSRF, safe error pages."""
+
 from __future__ import annotations
 
 import base64
@@ -28,8 +29,10 @@ PAGES = {  # status -> (title, what a person should do next)
     429: ("Too many requests", "Please wait a minute, then try again."),
     500: ("Something went wrong on our side", "Nothing you did caused this. Please try again in a few minutes."),
 }
-CSRF_MESSAGE = ("This form has expired or was sent from another site, so nothing was done. "
-                "Go back, reload the page and send the form again.")
+CSRF_MESSAGE = (
+    "This form has expired or was sent from another site, so nothing was done. "
+    "Go back, reload the page and send the form again."
+)
 
 
 def csrf_token() -> str:
@@ -60,12 +63,18 @@ def _policy(app: Flask) -> str:
     """Build the Content-Security-Policy; `{nonce}` is filled in per response."""
     auth = _origin(app.config.get("TIKTOK_AUTH_BASE", ""))
     # Avatars come from TikTok's CDN over https; the local sandbox serves them over plain http.
-    img = ["'self'", "https:", "data:"] + sorted(
-        {o for o in (auth, _origin(app.config.get("TIKTOK_API_BASE", ""))) if o.startswith("http:")})
+    img = [
+        "'self'",
+        "https:",
+        "data:",
+        *sorted({o for o in (auth, _origin(app.config.get("TIKTOK_API_BASE", ""))) if o.startswith("http:")}),
+    ]
     style = ["'self'", "'nonce-{nonce}'", *_inline_style_hashes(app)]
-    return (f"default-src 'self'; img-src {' '.join(img)}; style-src {' '.join(style)}; "
-            "script-src 'self' 'nonce-{nonce}'; object-src 'none'; frame-ancestors 'none'; "
-            f"form-action 'self' {auth}".rstrip() + "; base-uri 'none'")
+    return (
+        f"default-src 'self'; img-src {' '.join(img)}; style-src {' '.join(style)}; "
+        "script-src 'self' 'nonce-{nonce}'; object-src 'none'; frame-ancestors 'none'; "
+        f"form-action 'self' {auth}"
+    ).rstrip() + "; base-uri 'none'"
 
 
 # Every response carries these; the CSP is added per response (only an HTML page needs a fresh nonce).
@@ -84,7 +93,7 @@ def _headers(response):
         ext["csp"] = _policy(current_app)
         ext["csp_data"] = ext["csp"].replace(" 'nonce-{nonce}'", "")  # JSON and media run and style nothing
     # One pass over the headers the view set (setdefault would scan them once per header, on the hot path).
-    have = {key.lower() for key in h.keys()}
+    have = {key.lower() for key in h.keys()}  # noqa: SIM118 - werkzeug's Headers iterate as (key, value) pairs
     for key, value in STATIC_HEADERS:
         if key.lower() not in have:
             h.add(key, value)
@@ -157,9 +166,12 @@ def _crash_handler(previous):
 def _inline_style_hashes(app: Flask) -> list[str]:
     """Hash the static inline <style> blocks of the templates, so the CSP allows exactly those."""
     hashes = set()
+    loader = app.jinja_env.loader
+    if loader is None:  # no templates, no inline styles
+        return []
     for name in app.jinja_env.list_templates():
         try:
-            source = app.jinja_env.loader.get_source(app.jinja_env, name)[0]
+            source = loader.get_source(app.jinja_env, name)[0]
         except Exception:  # an unreadable template is not ours to judge here
             continue
         for css in re.findall(r"<style>(.*?)</style>", source, re.S):
@@ -173,12 +185,14 @@ def init_app(app: Flask) -> None:
     """Install headers, cookie flags, the body size limit and error handlers on the service."""
     # The app factory decides Secure (https service URL, or a test override); these two hold everywhere.
     # The cookie's name comes from the facts layer, where the privacy policy's cookie table reads it too.
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_NAME=SESSION_COOKIE.name)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME=SESSION_COOKIE.name
+    )
     app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024)
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:  # behind a reverse proxy: trust its X-Forwarded-For/-Proto, so limits and HSTS see the client
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Wrapping wsgi_app is how Flask documents installing middleware; mypy refuses assigning to a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.session_interface = LazySessions()
     app.before_request(_read_body)
     app.after_request(_headers)

@@ -1,13 +1,14 @@
 """Audit a built site: secrets that must never ship, and resources loaded from other hosts."""
+
 from __future__ import annotations
 
 import html
 import json
 import os
 import re
+from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from callback.facts.settings import read_env_file
 
@@ -71,8 +72,8 @@ def _spellings(value: str) -> set[bytes]:
 
 def find_secrets(site_dir: str | Path, secrets: Mapping[str, str] | Iterable[str] = ()) -> list[tuple[Path, str]]:
     """Return (file, kind) for each secret value or token-shaped string found in site_dir; never the secret."""
-    labelled = dict(secrets) if isinstance(secrets, Mapping) else {"a secret value": s for s in secrets}
-    needles = [(label, _spellings(v)) for label, v in labelled.items() if v]
+    labelled = list(secrets.items()) if isinstance(secrets, Mapping) else [("a secret value", s) for s in secrets]
+    needles = [(label, _spellings(v)) for label, v in labelled if v]
     hits: list[tuple[Path, str]] = []
     for path in sorted(p for p in Path(site_dir).rglob("*") if p.is_file()):
         data = path.read_bytes()
@@ -89,8 +90,20 @@ def external(url: str) -> bool:
 _CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""")
 # Attributes whose URL the browser fetches by itself; <a href> is a link the visitor chooses to follow.
 _FETCHED = {"src", "poster", "data", "background", "formaction"}
-_LOADING_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "preload", "prefetch", "modulepreload",
-                 "manifest", "preconnect", "dns-prefetch", "prerender", "mask-icon"}
+_LOADING_RELS = {
+    "stylesheet",
+    "icon",
+    "shortcut",
+    "apple-touch-icon",
+    "preload",
+    "prefetch",
+    "modulepreload",
+    "manifest",
+    "preconnect",
+    "dns-prefetch",
+    "prerender",
+    "mask-icon",
+}
 
 
 class _Resources(HTMLParser):

@@ -1,4 +1,5 @@
 """Build the public site with MkDocs (in this process) or Zensical, and archive the policies now in effect."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -15,8 +16,10 @@ from callback.site.render import TemplateError, render_pages
 
 __all__ = ["Built", "SiteError", "archive_site", "build_site", "choose_generator", "docs_dir"]
 GENERATORS = ("mkdocs", "zensical")
-INSTALL = {"mkdocs": "pip install mkdocs mkdocs-material (both come with greenlight-publish)",
-           "zensical": "pip install 'greenlight-publish[zensical]' (Zensical needs Python 3.11 or newer)"}
+INSTALL = {
+    "mkdocs": "pip install mkdocs mkdocs-material (both come with greenlight-publish)",
+    "zensical": "pip install 'greenlight-publish[zensical]' (Zensical needs Python 3.11 or newer)",
+}
 
 
 @dataclass
@@ -61,21 +64,34 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def build_site(config_file: str | Path = "mkdocs.yml", *, facts: str | Path | None = None,
-               site_dir: str | Path | None = None, production: bool | None = None,
-               strict: bool | None = None, generator: str | None = None) -> Built:
+def build_site(
+    config_file: str | Path = "mkdocs.yml",
+    *,
+    facts: str | Path | None = None,
+    site_dir: str | Path | None = None,
+    production: bool | None = None,
+    strict: bool | None = None,
+    generator: str | None = None,
+) -> Built:
     """Build the site with MkDocs or Zensical; raise SiteError with the generator's own messages on failure."""
     generator = choose_generator(generator)
     if generator == "zensical":
         start = time.monotonic()
-        out, warnings = zensical.build(config_file, facts=facts, site_dir=site_dir, production=production,
-                                       strict=strict)
+        out, warnings = zensical.build(
+            config_file, facts=facts, site_dir=site_dir, production=production, strict=strict
+        )
         return Built(out, time.monotonic() - start, warnings, "zensical")
     return _mkdocs(config_file, facts=facts, site_dir=site_dir, production=production, strict=strict)
 
 
-def _mkdocs(config_file: str | Path, *, facts: str | Path | None, site_dir: str | Path | None,
-            production: bool | None, strict: bool | None) -> Built:
+def _mkdocs(
+    config_file: str | Path,
+    *,
+    facts: str | Path | None,
+    site_dir: str | Path | None,
+    production: bool | None,
+    strict: bool | None,
+) -> Built:
     """Build the site with MkDocs in this process (the greenlight plugin renders the pages)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -114,8 +130,11 @@ def docs_dir(config_file: str | Path) -> Path:
 def archive_site(facts, config_file: str | Path = "mkdocs.yml") -> list[Path]:
     """Freeze the privacy policy and terms now in effect into docs/history/; return the files written."""
     docs = docs_dir(config_file)
-    sources = {p.relative_to(docs).as_posix(): p.read_text(encoding="utf-8")
-               for p in sorted(docs.rglob("*.md")) if "overrides" not in p.relative_to(docs).parts}
+    sources = {
+        p.relative_to(docs).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(docs.rglob("*.md"))
+        if "overrides" not in p.relative_to(docs).parts
+    }
     try:
         rendered = render_pages(facts, sources)
     except TemplateError as exc:
@@ -125,8 +144,10 @@ def archive_site(facts, config_file: str | Path = "mkdocs.yml") -> list[Path]:
         target = docs / path
         if target.exists():
             if target.read_text(encoding="utf-8") != text:
-                raise SiteError(f"{target} already exists and differs from the pages now rendered: the facts "
-                                "changed without a new effective_date. Restore the old facts, or keep the archive.")
+                raise SiteError(
+                    f"{target} already exists and differs from the pages now rendered: the facts "
+                    "changed without a new effective_date. Restore the old facts, or keep the archive."
+                )
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

@@ -1,4 +1,5 @@
 """The product's face on the site: logo and favicon, the home page's pictures, tables that read on phones."""
+
 from __future__ import annotations
 
 import html
@@ -49,9 +50,12 @@ def problems(facts: Facts, files: Any, docs: str = "docs") -> list[str]:
 
 
 def _image(files: Any, path: str, alt: str = "") -> dict | None:
+    """Describe one picture for the templates, or None when there is none."""
+    return _picture(files, path, alt) if path else None
+
+
+def _picture(files: Any, path: str, alt: str = "") -> dict:
     """Describe one picture for the templates: its path, pixel size and text alternative."""
-    if not path:
-        return None
     info = image_info(_read(files, path) or b"")
     width, height = (info.width, info.height) if info else (0, 0)
     return {"src": path, "width": width, "height": height, "alt": escape(alt)}
@@ -67,14 +71,20 @@ def view(facts: Facts, files: Any) -> dict:
         # Only a hosted service open to the public has a Connect page a visitor can reach (facts/setup.py).
         "connect_url": facts.connect_url if public_pages(facts) else "",
         "mark": _image(files, p.mark),
-        "screenshots": [{**_image(files, s.image, s.alt or s.caption), "caption": escape(s.caption)}
-                        for s in p.screenshots],
+        "screenshots": [
+            {**_picture(files, s.image, s.alt or s.caption), "caption": escape(s.caption)} for s in p.screenshots
+        ],
         # The video's type is given here: Zensical's templates have no rsplit to read it from the file name.
-        "recording": p.recording and {"src": p.recording.file, "caption": escape(p.recording.caption),
-                                      "type": "video/" + p.recording.file.rsplit(".", 1)[-1],
-                                      "poster": _image(files, p.recording.poster)},
-        "features": [{"title": escape(f.title), "text": escape(f.text), "image": _image(files, f.image)}
-                     for f in p.features],
+        "recording": p.recording
+        and {
+            "src": p.recording.file,
+            "caption": escape(p.recording.caption),
+            "type": "video/" + p.recording.file.rsplit(".", 1)[-1],
+            "poster": _image(files, p.recording.poster),
+        },
+        "features": [
+            {"title": escape(f.title), "text": escape(f.text), "image": _image(files, f.image)} for f in p.features
+        ],
     }
 
 

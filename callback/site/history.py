@@ -1,10 +1,11 @@
 """Earlier versions of the privacy policy and terms: frozen snapshots and the list of versions."""
+
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from callback.facts import Facts
 
@@ -42,8 +43,15 @@ def versions(facts: Facts, paths: Iterable[str]) -> list[Version]:
     out = [Version(now, summaries.get(now, "The version now in effect."), True, "../privacy.md", "../terms.md")]
     for date in sorted((set(archived) | set(summaries)) - {now}, reverse=True):
         links = archived.get(date, {})
-        out.append(Version(date, summaries.get(date, "No summary was recorded for this version."), False,
-                           links.get("privacy"), links.get("terms")))
+        out.append(
+            Version(
+                date,
+                summaries.get(date, "No summary was recorded for this version."),
+                False,
+                links.get("privacy"),
+                links.get("terms"),
+            )
+        )
     return out
 
 
@@ -52,19 +60,23 @@ def freeze(kind: str, markdown: str, effective: dt.date) -> str:
     page, title = KINDS[kind]
     # The copy lives one directory down, so relative links must climb one level.
     body = _RELATIVE_LINK.sub(r"](../\1)", markdown)
-    note = (f'!!! note "Earlier version"\n    This is the {title} that took effect on '
-            f"{effective.isoformat()}. It has since been replaced: read the [current {title}](../{page}) "
-            "or the [list of versions](index.md).\n")
+    note = (
+        f'!!! note "Earlier version"\n    This is the {title} that took effect on '
+        f"{effective.isoformat()}. It has since been replaced: read the [current {title}](../{page}) "
+        "or the [list of versions](index.md).\n"
+    )
     lines = body.split("\n")
     at = next((i + 1 for i, line in enumerate(lines) if line.startswith("# ")), 0)
-    return "\n".join(lines[:at] + ["", note] + lines[at:])
+    return "\n".join([*lines[:at], "", note, *lines[at:]])
 
 
 def snapshots(facts: Facts, rendered: Mapping[str, str]) -> dict[str, str]:
     """Return the frozen copies of the current privacy policy and terms, keyed by docs path."""
     date = facts.effective_date.isoformat()
-    return {f"history/{kind}-{date}.md": freeze(kind, rendered[page], facts.effective_date)
-            for kind, (page, _) in KINDS.items()}
+    return {
+        f"history/{kind}-{date}.md": freeze(kind, rendered[page], facts.effective_date)
+        for kind, (page, _) in KINDS.items()
+    }
 
 
 def stale(facts: Facts, rendered: Mapping[str, str]) -> list[str]:

@@ -1,9 +1,10 @@
 """The MkDocs plugin: a thin adapter that feeds docs/ templates and the facts to callback.site.prerender."""
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -29,7 +30,7 @@ def _as_plugin_error() -> Iterator[None]:
 
 
 class GreenlightConfig(Config):
-    facts = c.Type(str, default="")          # facts file, relative to mkdocs.yml; default: its own extra.app
+    facts = c.Type(str, default="")  # facts file, relative to mkdocs.yml; default: its own extra.app
     production = c.Type(bool, default=False)  # refuse draft facts
 
 
@@ -38,20 +39,28 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
 
     def __init__(self) -> None:
         self.facts: Facts | None = None
-        self.facts_path: str | None = None   # set by callback.site.build to override every other source
+        self.facts_path: str | None = None  # set by callback.site.build to override every other source
         self.production: bool | None = None  # likewise
         self.links: list[dict] = []
         self.static: dict[str, str] = {}
         self.site_dir: Path | None = None
 
+    def loaded(self) -> Facts:
+        """The facts on_config read (MkDocs runs on_config before every other event)."""
+        if self.facts is None:
+            raise PluginError("the Greenlight plugin was used before MkDocs configured it")
+        return self.facts
+
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.site_dir = Path(config.site_dir)  # before anything can fail: on_build_error empties it
         base = Path(config.config_file_path or ".").parent
-        production = self.production if self.production is not None else (
-            self.config.production or production_requested())
+        production = (
+            self.production if self.production is not None else (self.config.production or production_requested())
+        )
         with _as_plugin_error():
-            facts = self.facts = prerender.load(prerender.facts_path(base, self.facts_path, self.config.facts),
-                                                config.extra)
+            facts = self.facts = prerender.load(
+                prerender.facts_path(base, self.facts_path, self.config.facts), config.extra
+            )
             prerender.refuse(facts, production)
         for key, value in prerender.identity(facts).items():
             setattr(config, key, value)
@@ -77,17 +86,26 @@ class GreenlightPlugin(BasePlugin[GreenlightConfig]):
         if files.get_file_from_path(STYLESHEET) is None:
             files.append(File.generated(config, STYLESHEET, abs_src_path=str(THEME / "greenlight.css")))
         pages = {f.src_uri: f for f in files if f.src_uri.endswith(".md")}
+        facts = self.loaded()
         with _as_plugin_error():
-            prerender.check_files(self.facts, files, docs, pages)
-            rendered, self.static = prerender.render(self.facts, {p: f.content_string for p, f in pages.items()},
-                                                     Path(config.docs_dir).name)
+            prerender.check_files(facts, files, docs, pages)
+            rendered, self.static = prerender.render(
+                facts, {p: f.content_string for p, f in pages.items()}, Path(config.docs_dir).name
+            )
         for path, text in rendered.items():
             pages[path].content_string = text
-        self.links = prerender.legal_links(lambda p: files.get_file_from_path(p).url)
+
+        def url_of(path: str) -> str:
+            file = files.get_file_from_path(path)
+            if file is None:  # check_files refuses a site without its legal pages first
+                raise PluginError(f"{path} is not among the site's files")
+            return file.url
+
+        self.links = prerender.legal_links(url_of)
         return files
 
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
-        env.globals["greenlight"] = prerender.template_data(self.facts, self.links, files)
+        env.globals["greenlight"] = prerender.template_data(self.loaded(), self.links, files)
         return env
 
     def on_page_content(self, html: str, *, page, config: MkDocsConfig, files: Files) -> str:

@@ -1,10 +1,13 @@
 """What every build of the public site does around its generator: the MkDocs plugin and the Zensical build share it."""
+
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -18,8 +21,13 @@ from callback.site.render import TemplateError, render_pages
 from callback.site.statements import contradictions
 
 # Pages app review needs; a site without them must not build.
-REQUIRED = {"index.md": "Home", "privacy.md": "Privacy Policy", "terms.md": "Terms of Service",
-            "data-deletion.md": "Data deletion", "history/index.md": "Policy history"}
+REQUIRED = {
+    "index.md": "Home",
+    "privacy.md": "Privacy Policy",
+    "terms.md": "Terms of Service",
+    "data-deletion.md": "Data deletion",
+    "history/index.md": "Policy history",
+}
 LEGAL = ("privacy.md", "terms.md", "data-deletion.md", "history/index.md")
 # Theme block overrides and the stylesheet ship in the package: no operator copies them into docs/.
 THEME = Path(__file__).resolve().parent / "templates" / "theme"
@@ -56,22 +64,28 @@ def load(path: str, extra: Any) -> Facts:
 def refuse(facts: Facts, production: bool) -> None:
     """Stop a production build of facts that are not ready to be published."""
     if production and facts.draft:
-        raise SiteError("production build refused: the facts say `draft: true`. Set extra.app.draft to "
-                        "false once every fact is true for your app, then build again.")
+        raise SiteError(
+            "production build refused: the facts say `draft: true`. Set extra.app.draft to "
+            "false once every fact is true for your app, then build again."
+        )
     if production and facts.deployment == "hosted" and is_loopback(facts.service_url):
-        raise SiteError(f"production build refused: extra.app.urls.service is {facts.service_url}, which no "
-                        "visitor or platform can reach. Give the service's public https address, or set "
-                        "extra.app.deployment to local if it runs on your own computer.")
+        raise SiteError(
+            f"production build refused: extra.app.urls.service is {facts.service_url}, which no "
+            "visitor or platform can reach. Give the service's public https address, or set "
+            "extra.app.deployment to local if it runs on your own computer."
+        )
 
 
 def identity(facts: Facts) -> dict[str, Any]:
     """Return the site-wide settings the facts decide: name, description, address and copyright line."""
     # One source of truth: the facts, not mkdocs.yml, name the site. The theme prints these into HTML, some
     # with |e and some raw; escaped Markup reads right both ways (|e leaves Markup alone).
-    return {"site_name": escape(facts.name), "site_description": escape(facts.summary),
-            "site_url": facts.site_url + "/",
-            "copyright": Markup("© {} {}").format(facts.effective_date.year,
-                                                   facts.operator.legal_name or facts.name)}
+    return {
+        "site_name": escape(facts.name),
+        "site_description": escape(facts.summary),
+        "site_url": facts.site_url + "/",
+        "copyright": Markup("© {} {}").format(facts.effective_date.year, facts.operator.legal_name or facts.name),
+    }
 
 
 def check_files(facts: Facts, files: Any, docs: Path, present: Iterable[str]) -> None:
@@ -96,9 +110,11 @@ def render(facts: Facts, sources: Mapping[str, str], docs_name: str) -> tuple[di
         raise SiteError("the pages contradict the facts:\n" + "\n".join(f"  {d}" for d in denied))
     changed = stale(facts, rendered)
     if changed:
-        raise SiteError(f"the pages changed since {', '.join(changed)} was archived, but effective_date is "
-                        f"still {facts.effective_date}: set a new effective_date and add a history "
-                        "entry saying what changed")
+        raise SiteError(
+            f"the pages changed since {', '.join(changed)} was archived, but effective_date is "
+            f"still {facts.effective_date}: set a new effective_date and add a history "
+            "entry saying what changed"
+        )
     pages = {p: t for p, t in rendered.items() if p in sources}
     return pages, {p: t for p, t in rendered.items() if p not in sources}
 
@@ -110,9 +126,14 @@ def legal_links(url_of: Callable[[str], str]) -> list[dict[str, str]]:
 
 def template_data(facts: Facts, links: list[dict[str, str]], files: Any) -> dict[str, Any]:
     """Return what the theme overrides read as `greenlight`: draft, names, date, legal links, the product."""
-    return {"draft": facts.draft, "name": escape(facts.name),
-            "operator": escape(facts.operator.legal_name or facts.name),
-            "effective_date": longdate(facts.effective_date), "links": links, "product": face.view(facts, files)}
+    return {
+        "draft": facts.draft,
+        "name": escape(facts.name),
+        "operator": escape(facts.operator.legal_name or facts.name),
+        "effective_date": longdate(facts.effective_date),
+        "links": links,
+        "product": face.view(facts, files),
+    }
 
 
 def write_static(site: Path, static: Mapping[str, str]) -> None:
@@ -132,8 +153,9 @@ def audit(site: Path, config_dir: Path) -> None:
     outside = find_external(site)
     if outside:
         lines = "\n".join(f"  {p.relative_to(site)}: {url}" for p, url in outside[:20])
-        raise SiteError("the site would load resources from other hosts, but the privacy policy promises "
-                        f"it loads none:\n{lines}")
+        raise SiteError(
+            f"the site would load resources from other hosts, but the privacy policy promises it loads none:\n{lines}"
+        )
 
 
 def discard(site: Path) -> None:
@@ -147,7 +169,5 @@ def discard(site: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
-    try:
+    with contextlib.suppress(OSError):
         site.rmdir()  # only once nothing is left in it
-    except OSError:
-        pass

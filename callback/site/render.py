@@ -1,16 +1,19 @@
 """Render the public site's pages from the facts: a pure function, no MkDocs involved."""
+
 from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import jinja2
 
 from callback.facts import Facts
 from callback.facts.dates import longdate
 from callback.site.history import is_archive, versions
-from callback.site.inventory import inventory, security_measures
+from callback.site.inventory import inventory
+from callback.site.measures import security_measures
 from callback.site.statements import cookies, never_done, not_collected, privacy_links, setup
 
 _MARKER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
@@ -24,11 +27,28 @@ _MARKUP = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~=^:$"}
 # that could become a tag, an attribute or a link, and they go into link targets and code spans, where a
 # character reference would show as typed. The description is Markdown, validated to hold no raw HTML,
 # attribute list or script link.
-AS_WRITTEN = {"Facts.description", "Facts.site_url", "Facts.service_url", "Facts.redirect_uris", "Facts.app_type",
-              "Operator.contact_email", "Processor.policy_url", "Platform.key", "Platform.name", "Scope.name",
-              "Verification.token", "Verification.prefix", "Operator.contact_url", "Facts.deletion_page",
-              "Facts.deployment", "Facts.users", "Facts.we_do_not", "Storage.kind", "Retention.content_days",
-              "Cookie.name"}
+AS_WRITTEN = {
+    "Facts.description",
+    "Facts.site_url",
+    "Facts.service_url",
+    "Facts.redirect_uris",
+    "Facts.app_type",
+    "Operator.contact_email",
+    "Processor.policy_url",
+    "Platform.key",
+    "Platform.name",
+    "Scope.name",
+    "Verification.token",
+    "Verification.prefix",
+    "Operator.contact_url",
+    "Facts.deletion_page",
+    "Facts.deployment",
+    "Facts.users",
+    "Facts.we_do_not",
+    "Storage.kind",
+    "Retention.content_days",
+    "Cookie.name",
+}
 
 
 class TemplateError(ValueError):
@@ -55,9 +75,14 @@ def escaped(value: Any, where: str = "") -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         kind = type(value).__name__
         # Facts.raw holds every fact unescaped: no template may reach it.
-        return dataclasses.replace(value, **{f.name: {} if f.name == "raw" else
-                                             escaped(getattr(value, f.name), f"{kind}.{f.name}")
-                                             for f in dataclasses.fields(value) if f.init})
+        return dataclasses.replace(
+            value,
+            **{
+                f.name: {} if f.name == "raw" else escaped(getattr(value, f.name), f"{kind}.{f.name}")
+                for f in dataclasses.fields(value)
+                if f.init
+            },
+        )
     return value
 
 
@@ -65,7 +90,7 @@ def _count(unit: str):
     return lambda n: f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
-def context(facts: Facts, paths: Mapping[str, str] | list[str] = ()) -> dict[str, Any]:
+def context(facts: Facts, paths: Iterable[str] = ()) -> dict[str, Any]:
     """Return every name a page template may use; anything else is an unknown marker."""
     # Facts are text: they are escaped here, once, so a template's own Markdown around them stays Markdown.
     facts = escaped(facts)

@@ -1,4 +1,5 @@
 """A starting point for a new operator: `greenlight init` writes mkdocs.yml and the page templates."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,6 +14,7 @@ PAGE_FILES = ("index.md", "privacy.md", "terms.md", "data-deletion.md", "history
 
 class StarterError(RuntimeError):
     """Raised when a starter cannot be written; the message says why."""
+
 
 STARTER = """\
 # Greenlight site configuration. `extra.app` holds the facts: the single source of truth for the
@@ -101,10 +103,13 @@ def write_starter(directory: str | Path, name: str = "Example App", today: dt.da
         raise StarterError("refusing to overwrite existing files:\n" + "\n".join(taken))
     targets[0].parent.mkdir(parents=True, exist_ok=True)
     # JSON strings are valid YAML scalars, so any name is written safely.
-    text = STARTER.format(qname=json.dumps(name), summary=json.dumps(f"{name} posts the videos you choose to your "
-                          "own TikTok account."), today=(today or dt.date.today()).isoformat())
+    text = STARTER.format(
+        qname=json.dumps(name),
+        summary=json.dumps(f"{name} posts the videos you choose to your own TikTok account."),
+        today=(today or dt.date.today()).isoformat(),
+    )
     targets[0].write_text(text, encoding="utf-8")
-    for rel, target in zip(PAGE_FILES, targets[1:]):
+    for rel, target in zip(PAGE_FILES, targets[1:], strict=True):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(PAGES / rel, target)
     return targets

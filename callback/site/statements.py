@@ -2,14 +2,24 @@
 
 Facts arrive here already escaped (callback/site/render.py), so each sentence is safe to print as Markdown.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
 from callback.facts import Facts
-from callback.facts.setup import (WE_DO_NOT, Cookie, collects_email, declared_topics, deletion_address, local,
-                                  public_pages, public_users, service_cookies)
+from callback.facts.setup import (
+    WE_DO_NOT,
+    Cookie,
+    collects_email,
+    declared_topics,
+    deletion_address,
+    local,
+    public_pages,
+    public_users,
+    service_cookies,
+)
 
 # Each platform's own privacy policy, linked where the policy names the platform.
 PLATFORM_POLICIES = {
@@ -18,8 +28,11 @@ PLATFORM_POLICIES = {
     "meta": ("Meta Privacy Policy", "https://www.facebook.com/privacy/policy/"),
 }
 # Who owns each platform: the app is affiliated with none of them.
-OWNERS = {"tiktok": ("TikTok", "ByteDance"), "youtube": ("YouTube", "Google"),
-          "meta": ("Meta", "Facebook", "Instagram")}
+OWNERS = {
+    "tiktok": ("TikTok", "ByteDance"),
+    "youtube": ("YouTube", "Google"),
+    "meta": ("Meta", "Facebook", "Instagram"),
+}
 
 NOT_COLLECTED = (
     "video files: the callback service never keeps a copy of the videos you publish",
@@ -71,24 +84,39 @@ def joined(words: list[str], last: str = "or") -> str:
 def setup(facts: Facts) -> Setup:
     """Decide the setup-dependent wording for these facts."""
     days = facts.retention.tokens_unused_days
-    kept = ("Your TikTok tokens are kept until you revoke access or ask us to delete them; there is no time limit "
-            "otherwise." if days is None else
-            f"Your TikTok tokens are kept until you revoke access, and deleted after {_n(days, 'day')} without use.")
+    kept = (
+        (
+            "Your TikTok tokens are kept until you revoke access or ask us to delete them; there is no time limit "
+            "otherwise."
+        )
+        if days is None
+        else f"Your TikTok tokens are kept until you revoke access, and deleted after {_n(days, 'day')} without use."
+    )
     receipts, records = facts.retention.deletion_receipts_days, facts.retention.records_days
-    receipt = ("keeping no receipt: the record of the deletion itself is removed by the next daily purge"
-               if receipts == 0 else "keeping only a minimal deletion receipt (with your open_id replaced by a "
-               f"one-way hash) for {_n(receipts, 'day')}")
+    receipt = (
+        "keeping no receipt: the record of the deletion itself is removed by the next daily purge"
+        if receipts == 0
+        else (
+            "keeping only a minimal deletion receipt (with your open_id replaced by a "
+            f"one-way hash) for {_n(receipts, 'day')}"
+        )
+    )
     address = deletion_address(facts)
-    return Setup(local=local(facts), public=public_users(facts), links=public_pages(facts),
-                 place="our own computer" if local(facts) else "our server",
-                 deletion_url=address, form=address == f"{facts.service_url}/deletion",
-                 contact=contact_markdown(facts),
-                 stores_google_tokens="google_tokens" in declared_topics(facts),
-                 who=facts.operator.legal_name,
-                 unaffiliated=joined([n for p in facts.platforms for n in OWNERS[p.key]]), tokens_kept=kept,
-                 receipt=receipt,
-                 records_kept="with no time limit, as they name nobody" if records is None else
-                 f"for {_n(records, 'day')}")
+    return Setup(
+        local=local(facts),
+        public=public_users(facts),
+        links=public_pages(facts),
+        place="our own computer" if local(facts) else "our server",
+        deletion_url=address,
+        form=address == f"{facts.service_url}/deletion",
+        contact=contact_markdown(facts),
+        stores_google_tokens="google_tokens" in declared_topics(facts),
+        who=facts.operator.legal_name,
+        unaffiliated=joined([n for p in facts.platforms for n in OWNERS[p.key]]),
+        tokens_kept=kept,
+        receipt=receipt,
+        records_kept="with no time limit, as they name nobody" if records is None else f"for {_n(records, 'day')}",
+    )
 
 
 def not_collected(facts: Facts) -> list[str]:
@@ -103,8 +131,9 @@ def never_done(facts: Facts) -> list[str]:
 
 def cookies(facts: Facts) -> list[tuple[Cookie, str]]:
     """Return (cookie, who sets it) for every cookie: the service's own (from its code), then the operator's."""
-    return ([(c, f"{facts.name}'s callback service") for c in service_cookies(facts)]
-            + [(c, f"{facts.name}'s own website") for c in facts.cookies])
+    return [(c, f"{facts.name}'s callback service") for c in service_cookies(facts)] + [
+        (c, f"{facts.name}'s own website") for c in facts.cookies
+    ]
 
 
 def privacy_links(facts: Facts) -> dict[str, tuple[str, str]]:
@@ -119,11 +148,23 @@ def _n(n: int, unit: str) -> str:
 # Sentences a page must not hold when the facts declare the opposite, by topic. Each looks within one line:
 # a sentence, a table row or a list item. "Other people's email" is not a denial that we get yours.
 _DENIALS = (
-    ("google_tokens", re.compile(r"\b(?:does not|doesn't|do not|don't|never)\s+(?:store|keep|hold)s?\b[^.|\n]*"
-                                 r"\b(?:Google|YouTube) tokens", re.I)),
+    (
+        "google_tokens",
+        re.compile(
+            r"\b(?:does not|doesn't|do not|don't|never)\s+(?:store|keep|hold)s?\b[^.|\n]*"
+            r"\b(?:Google|YouTube) tokens",
+            re.I,
+        ),
+    ),
     ("email", re.compile(r"\b(?:do not|don't|never)\s+(?:collect|ask for|keep|store)\b[^.|\n]*\byour e-?mail", re.I)),
-    ("cookies", re.compile(r"\b(?:we|service|app)\b[^.|\n]{0,40}\b(?:sets?|uses?) no cookies|\bno cookies at all\b|"
-                           r"\b(?:does not|do not|never) (?:set|use)s? (?:any )?cookies", re.I)),
+    (
+        "cookies",
+        re.compile(
+            r"\b(?:we|service|app)\b[^.|\n]{0,40}\b(?:sets?|uses?) no cookies|\bno cookies at all\b|"
+            r"\b(?:does not|do not|never) (?:set|use)s? (?:any )?cookies",
+            re.I,
+        ),
+    ),
 )
 # A "we do not collect:" list, and an item of it denying that we get the reader's email address.
 _NOT_COLLECTED_LIST = re.compile(r"do not collect:?[ \t]*\n+((?:[ \t]*[-*] .*\n?)+)", re.I)
@@ -157,12 +198,16 @@ def contradictions(facts: Facts, pages: dict[str, str]) -> list[str]:
         for topic, pattern in _DENIALS:
             found = _denial(topic, pattern, text) if topic in declared else ""
             if found:
-                out.append(f"{path} says {found!r}, but extra.app.{declared[topic]} "
-                           f"{_declares(topic)}: change the page or the fact")
+                out.append(
+                    f"{path} says {found!r}, but extra.app.{declared[topic]} "
+                    f"{_declares(topic)}: change the page or the fact"
+                )
     return out
 
 
 def _declares(topic: str) -> str:
-    return {"google_tokens": "declares that Google tokens are stored",
-            "email": "means email addresses reach us",
-            "cookies": "means cookies are set"}[topic]
+    return {
+        "google_tokens": "declares that Google tokens are stored",
+        "email": "means email addresses reach us",
+        "cookies": "means cookies are set",
+    }[topic]

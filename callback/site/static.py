@@ -1,16 +1,17 @@
 """A quiet static file server on 127.0.0.1: the demo's site, the checks' local build, tests and benchmarks."""
+
 from __future__ import annotations
 
 import contextlib
 import functools
 import http.server
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args) -> None:
         pass  # the console belongs to whoever started the server (the demo's instructions, a report)
 
 
@@ -21,10 +22,9 @@ class StaticServer:
         handler = functools.partial(_Quiet, directory=str(directory))
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def start(self) -> "StaticServer":
+    def start(self) -> StaticServer:
         self._thread.start()
         return self
 

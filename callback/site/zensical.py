@@ -4,6 +4,7 @@ Zensical reads mkdocs.yml but runs no MkDocs plugin, so nothing the greenlight p
 same functions run around it instead (callback.site.prerender): the pages are rendered into a temporary docs
 directory with a generated configuration, and the built site gets its verification files and guards afterwards.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -56,6 +57,7 @@ def page_url(src: str, directory_urls: bool = True) -> str:
 
 def _copy_docs(docs: Path, into: Path, custom: Path | None) -> dict[str, str]:
     """Copy the docs directory (not hidden files, not theme overrides kept in it); return its page templates."""
+
     def skip(folder: str, names: list[str]) -> list[str]:
         return [n for n in names if n.startswith(".") or (custom is not None and Path(folder, n).resolve() == custom)]
 
@@ -67,13 +69,14 @@ def _run(config: Path, strict: bool) -> list[str]:
     """Run Zensical on the generated configuration; return its warnings, or raise SiteError with its messages."""
     # A process of its own: the compiled core keeps state between builds and writes straight to the terminal.
     cmd = [sys.executable, "-m", "zensical", "build", "-f", str(config)] + (["--strict"] if strict else [])
-    done = subprocess.run(cmd, cwd=config.parent, capture_output=True, text=True, timeout=TIMEOUT,
-                          env={**os.environ, "NO_COLOR": "1"})
+    done = subprocess.run(
+        cmd, cwd=config.parent, capture_output=True, text=True, timeout=TIMEOUT, env={**os.environ, "NO_COLOR": "1"}
+    )
     lines = [_ANSI.sub("", line).rstrip() for line in (done.stdout + "\n" + done.stderr).splitlines()]
     warnings = []
     for i, line in enumerate(lines):
         if line.startswith("Warning:"):
-            where = next((m[1] for m in map(_WHERE.search, lines[i + 1:i + 4]) if m), "")
+            where = next((m[1] for m in map(_WHERE.search, lines[i + 1 : i + 4]) if m), "")
             warnings.append(line.removeprefix("Warning:").strip() + (f" ({where})" if where else ""))
     if done.returncode != 0:
         failed = [m[1] for m in map(_FAILED.match, lines) if m]
@@ -101,18 +104,31 @@ def _verify(site: Path, facts: Facts, directory_urls: bool) -> None:
         page = site / (url + "index.html" if url.endswith("/") else url).removeprefix("./")
         html = page.read_text(encoding="utf-8") if page.is_file() else ""
         # The no-other-hosts policy (main.html's extrahead) and, for draft facts, the banner (its announce block).
-        missing = [what for what, needed in (("the page", bool(html)),
-                                             ("the Content-Security-Policy", "Content-Security-Policy" in html),
-                                             ("the draft banner", not facts.draft or 'class="md-banner' in html))
-                   if not needed]
+        missing = [
+            what
+            for what, needed in (
+                ("the page", bool(html)),
+                ("the Content-Security-Policy", "Content-Security-Policy" in html),
+                ("the draft banner", not facts.draft or 'class="md-banner' in html),
+            )
+            if not needed
+        ]
         if missing:
-            raise SiteError(f"Zensical built {src} without {' and '.join(missing)} that Greenlight's theme adds; "
-                            "nothing was published. Build with --generator mkdocs, or a Zensical this "
-                            "Greenlight was tested with (see pyproject.toml's zensical extra).")
+            raise SiteError(
+                f"Zensical built {src} without {' and '.join(missing)} that Greenlight's theme adds; "
+                "nothing was published. Build with --generator mkdocs, or a Zensical this "
+                "Greenlight was tested with (see pyproject.toml's zensical extra)."
+            )
 
 
-def build(config_file: str | Path, *, facts: str | Path | None = None, site_dir: str | Path | None = None,
-          production: bool | None = None, strict: bool | None = None) -> tuple[Path, list[str]]:
+def build(
+    config_file: str | Path,
+    *,
+    facts: str | Path | None = None,
+    site_dir: str | Path | None = None,
+    production: bool | None = None,
+    strict: bool | None = None,
+) -> tuple[Path, list[str]]:
     """Build the site with Zensical; return (site directory, Zensical's warnings), or raise SiteError."""
     config_file = Path(config_file)
     base = config_file.parent
@@ -129,13 +145,18 @@ def build(config_file: str | Path, *, facts: str | Path | None = None, site_dir:
 def _build(config_file: Path, raw: dict, facts_file, target: Path, production, strict) -> list[str]:
     base = config_file.parent
     option = zensical_config.plugins(raw)["greenlight"]
-    facts = prerender.load(prerender.facts_path(base, str(facts_file) if facts_file else None,
-                                                str(option.get("facts") or "")), raw.get("extra"))
-    prerender.refuse(facts, production if production is not None else
-                     bool(option.get("production")) or prerender.production_requested())
+    facts = prerender.load(
+        prerender.facts_path(base, str(facts_file) if facts_file else None, str(option.get("facts") or "")),
+        raw.get("extra"),
+    )
+    prerender.refuse(
+        facts,
+        production if production is not None else bool(option.get("production")) or prerender.production_requested(),
+    )
     strict = bool(raw.get("strict", False)) if strict is None else strict
     docs = base / str(raw.get("docs_dir") or "docs")
-    theme = raw.get("theme") if isinstance(raw.get("theme"), dict) else {}
+    theme = raw.get("theme")
+    theme = theme if isinstance(theme, dict) else {}
     custom = (base / str(theme["custom_dir"])).resolve() if theme.get("custom_dir") else None
     with tempfile.TemporaryDirectory(prefix="greenlight-zensical-") as tmp:
         work = Path(tmp)

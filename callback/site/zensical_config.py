@@ -1,9 +1,10 @@
 """The configuration Zensical builds a Greenlight site from: mkdocs.yml, with what the greenlight plugin would set."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -32,9 +33,13 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _keep(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> _Tagged:
-    value = (loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else
-             loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode) else
-             loader.construct_mapping(node, deep=True))
+    value = (
+        loader.construct_scalar(node)
+        if isinstance(node, yaml.ScalarNode)
+        else loader.construct_sequence(node, deep=True)
+        if isinstance(node, yaml.SequenceNode)
+        else loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)  # the only other kind yaml composes
+    )
     return _Tagged(node.tag, value)
 
 
@@ -67,8 +72,11 @@ def plain(value: Any) -> Any:
 def plugins(raw: dict) -> dict[str, dict]:
     """Return the plugins mkdocs.yml lists (as a list or a mapping), each with its options."""
     listed = raw.get("plugins") or []
-    items = listed.items() if isinstance(listed, dict) else [
-        next(iter(p.items())) if isinstance(p, dict) else (p, None) for p in listed]
+    items = (
+        listed.items()
+        if isinstance(listed, dict)
+        else [next(iter(p.items())) if isinstance(p, dict) else (p, None) for p in listed]
+    )
     return {str(name): dict(options or {}) for name, options in items}
 
 
@@ -84,11 +92,15 @@ def read_config(config_file: Path) -> dict:
     others = [n for n in names if n not in PLUGINS]
     if others or raw.get("hooks"):
         what = ", ".join(others) or "hooks"
-        raise SiteError(f"{config_file}: Zensical runs no MkDocs plugins or hooks, so {what} would be skipped "
-                        "and the site published without it. Remove it, or build with --generator mkdocs.")
+        raise SiteError(
+            f"{config_file}: Zensical runs no MkDocs plugins or hooks, so {what} would be skipped "
+            "and the site published without it. Remove it, or build with --generator mkdocs."
+        )
     if "INHERIT" in raw:  # the generated configuration would inherit settings Greenlight never checked
-        raise SiteError(f"{config_file}: INHERIT is not supported with Zensical; write the settings out, or "
-                        "build with --generator mkdocs.")
+        raise SiteError(
+            f"{config_file}: INHERIT is not supported with Zensical; write the settings out, or "
+            "build with --generator mkdocs."
+        )
     return raw
 
 
@@ -102,7 +114,7 @@ def configure(raw: dict, facts: Facts, data: dict, strict: bool) -> dict:
     face.apply_theme(SimpleNamespace(theme=theme), facts)  # the app's own logo and favicon
     cfg["theme"] = theme
     css = list(raw.get("extra_css") or [])
-    cfg["extra_css"] = css if STYLESHEET in css else css + [STYLESHEET]
+    cfg["extra_css"] = css if STYLESHEET in css else [*css, STYLESHEET]
     cfg["extra"] = {**plain(raw.get("extra") or {}), "app": plain(facts.raw), "greenlight": plain(data)}
     # Zensical always builds a search index; MkDocs builds one only when the search plugin is listed.
     search = plugins(raw).get("search")
