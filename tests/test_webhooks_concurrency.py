@@ -85,5 +85,6 @@ def test_many_writers_record_each_event_once_and_lose_nothing(tmp_path):
     ids = [r["id"] for r in receipts]
     assert len(ids) == len(set(ids)) == distinct  # every acknowledged event is there, once
     fsyncs = sum(f for _, f in outcomes)
-    assert fsyncs >= len(answers)  # every answer waited for an fsync of the log (the filesystem merges overlaps)
+    # Group commit: one fsync covers every write made before it began (tests/test_receipts_group.py).
+    assert 0 < fsyncs <= len(answers)
     assert Path(tmp_path, "webhooks.jsonl").read_bytes().endswith(b"\n")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
+import threading
 from pathlib import Path
 
 from callback.data.files import FileLock, append_at, fsync, fsync_dir, private_dir, sweep_temporary, write_atomic
@@ -25,6 +27,9 @@ class EventLog:
         self._fd: int | None = None  # read/write handle on the file _seen describes
         self._offset = 0  # end of the last complete line read or written
         self._size = 0  # file size at the last _sync (more than _offset: a torn line to cut)
+        self._group = threading.Condition()  # this process's writers, waiting on one fsync (see _commit)
+        self._written = self._synced = 0  # writes this process made, and those an fsync has covered
+        self._syncing = False
 
     def add(self, receipt: dict) -> str:
         """Record a receipt durably unless its id is known; return "new", "pending" (not done) or "done"."""
@@ -80,16 +85,39 @@ class EventLog:
         """Hold the lock for a write; after releasing it, return only once the log is on disk.
 
         The fsync runs outside the lock on a handle taken inside it, so it covers this writer's line
-        even if a rewrite replaces the file meanwhile (the new file was fsync'd before it replaced this one).
+        even if a rewrite replaces the file meanwhile (the new file was fsync'd before it replaced this
+        one). Writers of one process commit as a group: one fsync covers every line written before it
+        began, so a writer whose line an fsync under way already covers only waits for it.
         """
         with self._lock.held():
             yield
+            self._written += 1
+            ticket = self._written
             fd = None if self._fd is None else os.dup(self._fd)  # None: no log file yet, nothing to sync
-        if fd is not None:
-            try:
-                fsync(fd)
-            finally:
-                os.close(fd)
+        if fd is None:
+            return
+        try:
+            self._commit(ticket, fd)
+        finally:
+            os.close(fd)
+
+    def _commit(self, ticket: int, fd: int) -> None:
+        """Return once an fsync that began after write `ticket` of this process has finished."""
+        with self._group:
+            while self._synced < ticket:
+                if not self._syncing:
+                    self._syncing, upto = True, self._written
+                    break
+                self._group.wait()
+            else:
+                return  # a group commit that began after this write covered it
+        try:
+            fsync(fd)
+        finally:
+            with self._group:
+                self._syncing = False
+                self._synced = max(self._synced, upto) if not sys.exc_info()[0] else self._synced
+                self._group.notify_all()
 
     def _append(self, data: bytes) -> None:
         """Write one line after the last complete one (call with the lock held, after _sync)."""
