@@ -1,4 +1,5 @@
 """Group commit of webhook receipts: one fsync answers many writers, never one whose line came after it began."""
+
 from __future__ import annotations
 
 import threading
