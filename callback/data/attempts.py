@@ -33,7 +33,26 @@ class AttemptsFull(RuntimeError):
     """Raised when as many connect attempts wait for their redirect as the service keeps at once."""
 
 
-class Attempts:
+class SweptOncePerMinute:
+    """Run `sweep()` at most once a minute per process, whichever request comes first (needs `_mutex`)."""
+
+    _mutex: threading.Lock
+    _next_sweep: float
+
+    def sweep(self) -> int:
+        """Delete expired attempts; return how many went."""
+        raise NotImplementedError
+
+    def _sweep_when_due(self) -> None:
+        with self._mutex:
+            due, now = False, time.monotonic()
+            if now >= self._next_sweep:
+                due, self._next_sweep = True, now + SWEEP_EVERY
+        if due:
+            self.sweep()
+
+
+class Attempts(SweptOncePerMinute):
     """Begin and finish connect attempts stored under a data directory, with constant work per request.
 
     Expired attempts are swept at most once a minute per process (one directory scan), which also
@@ -98,11 +117,3 @@ class Attempts:
         with self._mutex:
             self._pending = pending
         return gone
-
-    def _sweep_when_due(self) -> None:
-        with self._mutex:
-            due, now = False, time.monotonic()
-            if now >= self._next_sweep:
-                due, self._next_sweep = True, now + SWEEP_EVERY
-        if due:
-            self.sweep()

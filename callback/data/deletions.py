@@ -95,13 +95,7 @@ class DeletionLog:
                 if r["code"] == code or (open_id and open_id in (r.get("open_id"), r.get("meta_user_id")))
             ]
             for r in hits:
-                for key in IDENTIFIERS:
-                    r.pop(key, None)
-                r["subject"] = r.get("subject") or subject
-                if r["status"] == "received":
-                    r.update(status="completed", closed_at=now)
-                    if note:
-                        r["note"] = note
+                close_erased(r, subject, now, note)
             if hits:
                 write_json(self.path, doc)
             sweep_temporary(self.path.parent, self.path.name)  # a killed writer's copy may name the person
@@ -122,3 +116,14 @@ def new_code() -> str:
 def identifier(req: dict) -> str:
     """The identifier a request names, the strongest first: open_id, Meta user id, then username."""
     return req.get("open_id") or req.get("meta_user_id") or req.get("username") or ""
+
+
+def close_erased(req: dict, subject: str, now: float, note: str = "") -> None:
+    """Strip a request's identifiers for an erased account, keeping its hashed subject, and close it if open."""
+    for key in IDENTIFIERS:
+        req.pop(key, None)
+    req["subject"] = req.get("subject") or subject
+    if req["status"] == "received":
+        req.update(status="completed", closed_at=now)
+        if note:
+            req["note"] = note

@@ -8,11 +8,11 @@ import secrets
 import threading
 import time
 
-from callback.data.attempts import SWEEP_EVERY, AttemptError, AttemptsFull
+from callback.data.attempts import AttemptError, AttemptsFull, SweptOncePerMinute
 from callback.data.pg_db import Database, dumps, scalar
 
 
-class PgAttempts:
+class PgAttempts(SweptOncePerMinute):
     """Begin and finish connect attempts in `connect_attempts`, with the file backend's rules.
 
     A row is named by a hash of its state. Finishing clears the row's record in one conditional UPDATE:
@@ -81,14 +81,6 @@ class PgAttempts:
         with self._mutex:
             self._pending = pending
         return gone
-
-    def _sweep_when_due(self) -> None:
-        with self._mutex:
-            due, now = False, time.monotonic()
-            if now >= self._next_sweep:
-                due, self._next_sweep = True, now + SWEEP_EVERY
-        if due:
-            self.sweep()
 
 
 def _hash(state: str) -> str:

@@ -7,7 +7,7 @@ import time
 
 import psycopg
 
-from callback.data.deletions import IDENTIFIERS, new_code
+from callback.data.deletions import close_erased, new_code
 from callback.data.pg_db import Database, dumps
 
 COLUMNS = "code, key, open_id, meta_user_id, received_at, request"
@@ -108,13 +108,7 @@ class PgDeletionLog:
             ).fetchall()
             for row_code, text in rows:
                 r = json.loads(text)
-                for key in IDENTIFIERS:
-                    r.pop(key, None)
-                r["subject"] = r.get("subject") or subject
-                if r["status"] == "received":
-                    r.update(status="completed", closed_at=now)
-                    if note:
-                        r["note"] = note
+                close_erased(r, subject, now, note)
                 _save(conn, row_code, r)
         return len(rows)
 

@@ -156,14 +156,7 @@ def _put(client: TikTok, url: str, chunk: _Chunk, headers: dict, done: bool) -> 
 
 def _put_once(client: TikTok, url: str, chunk: _Chunk, headers: dict, done: bool) -> None:
     """Send one chunk and read TikTok's answer: 206 while chunks are due, 201 once every byte is in."""
-    import requests  # loaded already by client.http; imported here so that importing this module stays cheap
-
-    try:
-        r = client.http.put(url, data=chunk, headers=headers, timeout=client.timeout)
-    except requests.Timeout:
-        raise PlatformError("unreachable", f"no answer within {client.timeout:g} s") from None
-    except requests.RequestException as exc:
-        raise PlatformError("unreachable", f"could not send a chunk ({type(exc).__name__})") from None
+    r = client.send("PUT", url, failing="could not send a chunk", data=chunk, headers=headers)
     try:
         body = r.json()
     except ValueError:

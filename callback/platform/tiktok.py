@@ -174,15 +174,19 @@ class TikTok:
                 time.sleep(delay)
         raise AssertionError("unreachable")
 
-    def _once(self, method: str, path: str, **kwargs) -> dict:
+    def send(self, method: str, url: str, failing: str = "could not connect", **kwargs) -> requests.Response:
+        """Send one HTTP request with this client's timeout; a network failure becomes PlatformError."""
         import requests
 
         try:
-            r = self.http.request(method, self.api_base + path, timeout=self.timeout, **kwargs)
+            return self.http.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout:
             raise PlatformError("unreachable", f"no answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
-            raise PlatformError("unreachable", f"could not connect ({type(exc).__name__})") from None
+            raise PlatformError("unreachable", f"{failing} ({type(exc).__name__})") from None
+
+    def _once(self, method: str, path: str, **kwargs) -> dict:
+        r = self.send(method, self.api_base + path, **kwargs)
         try:
             body = r.json()
         except ValueError:
