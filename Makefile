@@ -32,7 +32,7 @@ lint: setup
 	$(BIN)/mypy
 
 test: lint system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 bench: setup system-deps
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
