@@ -113,7 +113,7 @@ def test_the_lint_job_runs_what_make_lint_runs_on_the_oldest_python():
 
 def test_make_test_lints_before_the_suite():
     assert re.search(r"^test: lint\b", MAKEFILE, re.M)  # a lint failure stops `make test` before the suite
-    assert make_recipe("test") == ["pytest"]
+    assert make_recipe("test") == ["pytest -n 2"]  # the suite on two processes, as CI runs it
 
 
 def test_tests_install_the_project_and_cache_pip():
