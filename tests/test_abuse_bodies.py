@@ -9,29 +9,15 @@ import json
 import logging
 import socket
 import time
-from pathlib import Path
 
 import pytest
 
 from callback.sandbox.webhooks import signature
+from data_support import snapshot
 
 META_SECRET = "test-meta-app-secret"
 DEEP = 60_000  # far past any recursion limit, and within the default 64 KB body limit
 HTML_400 = "That request could not be used"
-
-
-def snapshot(data_dir) -> dict:
-    """Hash every file under the data directory (lock files included: they must not appear either)."""
-    root = Path(data_dir)
-    return (
-        {
-            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*"))
-            if p.is_file()
-        }
-        if root.exists()
-        else {}
-    )
 
 
 def signed_webhook(client, config, body: bytes):

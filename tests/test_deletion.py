@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
@@ -14,6 +13,7 @@ from click.testing import CliRunner
 from callback.cli import cli
 from callback.data.records import Records
 from callback.sandbox.webhooks import signature, webhook_body
+from data_support import everything, snapshot
 
 OPEN_ID = "-000AnnaExampleOpenId4242"
 ANNA = {
@@ -32,23 +32,6 @@ BOB = {
     "refresh_token": "rft.bob-1234567890",
     "connected_at": 1.0,
 }
-
-
-def snapshot(data_dir) -> dict:
-    root = Path(data_dir)
-    return (
-        {
-            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*"))
-            if p.is_file()
-        }
-        if root.exists()
-        else {}
-    )
-
-
-def everything(data_dir) -> str:
-    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in Path(data_dir).rglob("*") if p.is_file())
 
 
 def csrf(client) -> str:

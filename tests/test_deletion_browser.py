@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import requests
 
 from callback.data.records import Records
+from data_support import everything
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +22,6 @@ def page(browser):
     page.on("pageerror", lambda e: page.problems.append(str(e)))
     yield page
     context.close()
-
-
-def everything(data_dir) -> str:
-    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in Path(data_dir).rglob("*") if p.is_file())
 
 
 def test_submit_get_a_code_and_follow_the_status(page, live_service):

@@ -14,6 +14,7 @@ from callback.data.records import Records
 from callback.data.tokens import TokenStore
 from callback.sandbox.webhooks import signature, webhook_body
 from callback.tokens import fresh_account
+from data_support import everything
 
 OTHER = {
     "open_id": "-000OtherAccount000000",
@@ -24,10 +25,6 @@ OTHER = {
     "refresh_expires_at": time.time() + 86400 * 30,
     "connected_at": 1.0,
 }
-
-
-def everything(data_dir) -> str:
-    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in Path(data_dir).rglob("*") if p.is_file())
 
 
 def removal(live, open_id: str, when: int | None = None) -> requests.Response:

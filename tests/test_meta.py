@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from callback.data.records import Records
+from data_support import snapshot
 
 META_SECRET = "test-meta-app-secret"
 USER_ID = "10229384756"
@@ -30,19 +31,6 @@ def signed_request(payload: dict, secret: str = META_SECRET, pad: bool = False) 
 
 def payload(**changes) -> dict:
     return {"algorithm": "HMAC-SHA256", "issued_at": int(time.time()), "user_id": USER_ID, **changes}
-
-
-def snapshot(data_dir) -> dict:
-    root = Path(data_dir)
-    return (
-        {
-            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*"))
-            if p.is_file()
-        }
-        if root.exists()
-        else {}
-    )
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,6 +17,7 @@ from callback.facts.settings import ConfigError, load_settings
 from callback.site.render import render_pages
 from callback.tokens import AccessRemoved, fresh_account
 from conftest import ROOT, write_facts
+from data_support import everything
 
 LOCAL = {"deployment": "local", "urls__service": "http://127.0.0.1:5000", "platforms__tiktok__app_type": "desktop"}
 
@@ -36,10 +36,6 @@ def connected(sandbox, settings: dict, expired: bool = False) -> str:
 def settings_for(sandbox_config, tmp_path, **facts) -> dict:
     path = write_facts(tmp_path / "facts.yml", **facts)
     return load_settings({**sandbox_config, "FACTS_FILE": str(path), "HTTP_RETRIES": 0}, environ={})
-
-
-def everything(data_dir) -> str:
-    return "".join(p.read_text(errors="replace") for p in Path(data_dir).rglob("*") if p.is_file())
 
 
 def test_local_a_refused_refresh_deletes_the_account(sandbox_config, sandbox, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from pathlib import Path
@@ -15,19 +14,11 @@ from callback.data.records import Records
 from callback.data.retention import plan, purge
 from callback.data.tokens import TokenStore
 from callback.facts import load_facts
+from data_support import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400
 NOW = 1_900_000_000.0
-
-
-def snapshot(data_dir) -> dict:
-    root = Path(data_dir)
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -16,6 +15,7 @@ import pytest
 from callback.data.records import Records
 from callback.data.tokens import TokenStore
 from callback.sandbox.webhooks import signature, webhook_body
+from data_support import everything, snapshot
 
 OPEN_ID = "-000AnnaExampleOpenId4242"
 ACCOUNT = {
@@ -62,21 +62,6 @@ def post(
     if header is not False:
         headers["TikTok-Signature"] = header
     return client.post("/webhooks/tiktok", data=body, headers=headers)
-
-
-def snapshot(data_dir) -> dict:
-    """Hash every file under the data directory (lock files included: they must not appear either)."""
-    root = Path(data_dir)
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
-def everything(data_dir) -> str:
-    """The bytes of every file in the data directory, as one searchable text."""
-    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in Path(data_dir).rglob("*") if p.is_file())
 
 
 @pytest.fixture

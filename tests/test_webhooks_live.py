@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import requests
 
 from callback.data.records import Records
 from callback.sandbox.webhooks import send_webhook
-
-
-def everything(data_dir) -> str:
-    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in Path(data_dir).rglob("*") if p.is_file())
+from data_support import everything
 
 
 def test_disconnect_at_the_platform_erases_the_account(live_service, sandbox):
