@@ -57,9 +57,9 @@ def install(secrets: Iterable[str]) -> None:
             message = record.getMessage()
         except Exception:  # a malformed log call: leave it for logging's own error report
             return record
-        clean = redact(message, tuple(_secrets))
-        if clean != message:
-            record.msg, record.args = clean, ()
+        # The formatted text replaces msg and args even when nothing was masked: handlers then do not
+        # format the record a second time (gunicorn's access log writes one per request).
+        record.msg, record.args = redact(message, tuple(_secrets)), ()
         if record.exc_info:
             # Format the traceback now, redacted; handlers reuse exc_text instead of formatting again.
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info), tuple(_secrets))

@@ -111,7 +111,8 @@ class LazySessions(SecureCookieSessionInterface):
     """Build the cookie signer only for a request that carries a session cookie (API calls carry none)."""
 
     def open_session(self, app: Flask, request):
-        if not request.cookies.get(self.get_cookie_name(app)):
+        # No Cookie header at all (every API call): nothing to parse, no signer to build.
+        if "HTTP_COOKIE" not in request.environ or not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class() if app.secret_key else None
         return super().open_session(app, request)
 
@@ -140,7 +141,8 @@ def _error(exc: HTTPException):
 
 def _read_body() -> None:
     """Read the announced body before any view runs, so one the server cannot read is a 400, not a crash."""
-    if not request.content_length and "Transfer-Encoding" not in request.headers:
+    environ = request.environ  # read the WSGI keys directly: this runs before every view
+    if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
         return
     try:
         request.get_data(cache=True)  # views and form parsing then read this copy
