@@ -171,6 +171,20 @@ class LiveService:
         """The service's token store (the real file store in tmp_path)."""
         return self.app.extensions["greenlight"]["store"]
 
+    def cli_env(self, **extra: str) -> dict:
+        """The environment an operator's `greenlight` commands run with against this service and the sandbox."""
+        cfg = self.app.config
+        return {
+            "GREENLIGHT_DATA_DIR": cfg["DATA_DIR"],
+            "GREENLIGHT_FACTS": cfg["FACTS_FILE"],
+            "TIKTOK_CLIENT_KEY": cfg["TIKTOK_CLIENT_KEY"],
+            "TIKTOK_CLIENT_SECRET": cfg["TIKTOK_CLIENT_SECRET"],
+            "GREENLIGHT_TIKTOK_API_BASE": self.sandbox.url,
+            "GREENLIGHT_HTTP_BACKOFF": "0.01",
+            "GREENLIGHT_HTTP_TIMEOUT": "2",
+            **extra,
+        }
+
     def connect(self, open_id: str | None = None, session=None):
         """Run the whole connect flow as a browser would; return the final response of the service."""
         import requests

@@ -40,15 +40,7 @@ def keeper(live_service, sandbox):
             "HTTP_BACKOFF",
         )
     }
-    env = {
-        "GREENLIGHT_DATA_DIR": cfg["DATA_DIR"],
-        "GREENLIGHT_FACTS": cfg["FACTS_FILE"],
-        "TIKTOK_CLIENT_KEY": cfg["TIKTOK_CLIENT_KEY"],
-        "TIKTOK_CLIENT_SECRET": cfg["TIKTOK_CLIENT_SECRET"],
-        "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
-        "GREENLIGHT_HTTP_BACKOFF": "0.01",
-        "GREENLIGHT_HTTP_TIMEOUT": "2",
-    }
+    env = live_service.cli_env()
     store = TokenStore(cfg["DATA_DIR"])
     sandbox.state.calls.clear()  # count only what the test itself causes
     return type(

@@ -31,17 +31,7 @@ def gl(live_service, sandbox):
     """Run `greenlight ...` against the live service's data dir and the sandbox; one account connected."""
     assert live_service.connect().status_code == 200
     cfg = live_service.app.config
-    env = {
-        "GREENLIGHT_DATA_DIR": cfg["DATA_DIR"],
-        "GREENLIGHT_FACTS": cfg["FACTS_FILE"],
-        "TIKTOK_CLIENT_KEY": cfg["TIKTOK_CLIENT_KEY"],
-        "TIKTOK_CLIENT_SECRET": cfg["TIKTOK_CLIENT_SECRET"],
-        "GREENLIGHT_TIKTOK_API_BASE": sandbox.url,
-        "GREENLIGHT_HTTP_BACKOFF": "0.01",
-        "GREENLIGHT_HTTP_TIMEOUT": "2",
-        "GREENLIGHT_HTTP_RETRIES": "1",
-        "GREENLIGHT_REDIRECT_URI": "",
-    }
+    env = live_service.cli_env(GREENLIGHT_HTTP_RETRIES="1", GREENLIGHT_REDIRECT_URI="")
     sandbox.state.calls.clear()
 
     def run(*args, input=None, **extra_env):
