@@ -12,16 +12,11 @@ from pathlib import Path
 import pytest
 
 from data_support import snapshot
+from server_support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 META_SECRET = "test-meta-app-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def healthz(port: int, timeout: float) -> tuple[float, bytes]:

@@ -16,19 +16,12 @@ import requests
 
 from callback.data.backends import open_backend
 from callback.sandbox.webhooks import send_webhook
+from server_support import free_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET_KEY = "instances-test-secret-key"  # one for every instance: a session begun on one is read on the other
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Instances:

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from server_support import answers, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def environment(tmp_path: Path, port: int) -> dict:
@@ -34,16 +27,6 @@ def environment(tmp_path: Path, port: int) -> dict:
         "GREENLIGHT_WORKERS": "2",
         "GREENLIGHT_ACCESS_LOG": str(tmp_path / "access.log"),
     }
-
-
-def answers(port: int, seconds: float = 30) -> bool:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).status == 200
-        except OSError:
-            time.sleep(0.2)
-    return False
 
 
 def test_greenlight_run_serves_with_the_packaged_settings(tmp_path):

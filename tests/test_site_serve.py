@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from callback.cli import cli
 from callback.site.zensical import available as zensical_available
+from server_support import free_port
 from site_support import project
 
 GREENLIGHT = str(Path(sys.executable).parent / "greenlight")
@@ -28,12 +29,6 @@ GENERATORS = [
     "mkdocs",
     pytest.param("zensical", marks=pytest.mark.skipif(not zensical_available(), reason=NOT_INSTALLED)),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:

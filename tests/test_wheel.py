@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from server_support import answers, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -61,22 +60,6 @@ def installed(tmp_path_factory) -> Path:
     ).stdout.strip()
     Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return venv
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(port: int, seconds: float = 40) -> bool:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).status == 200
-        except OSError:
-            time.sleep(0.3)
-    return False
 
 
 def run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -128,7 +111,7 @@ def test_an_installed_wheel_can_init_and_build_a_site(installed, tmp_path):
         [greenlight, "run"], cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        assert answers(port), proc.stdout and proc.stdout.read1(4000)
+        assert answers(port, 40), proc.stdout and proc.stdout.read1(4000)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
