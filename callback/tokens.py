@@ -79,20 +79,15 @@ def forget_refused(store: TokenBackend, open_id: str, settings: dict, reason: st
 
 def refresher(settings: dict):
     """Return the refresh call for TokenStore.refresh: invalid_grant becomes ReconnectNeeded."""
-    client = TikTok.from_settings(settings)
+    refresh = TikTok.from_settings(settings).refresher(Refused)
 
-    def refresh(account: dict) -> dict:
+    def checked(account: dict) -> dict:
         for var in ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET"):
             if not settings.get(var):
                 raise PlatformError("missing_credentials", f"{var} is not set, and refreshing tokens needs it")
-        try:
-            return client.refresh(account["refresh_token"])
-        except PlatformError as exc:
-            if exc.error == "invalid_grant":
-                raise Refused(account["open_id"], "TikTok rejected the refresh token (invalid_grant)") from None
-            raise
+        return refresh(account)
 
-    return refresh
+    return checked
 
 
 def fresh_account(store: TokenBackend, open_id: str, settings: dict, margin: float | None = None) -> dict:

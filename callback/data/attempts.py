@@ -34,10 +34,21 @@ class AttemptsFull(RuntimeError):
 
 
 class SweptOncePerMinute:
-    """Run `sweep()` at most once a minute per process, whichever request comes first (needs `_mutex`)."""
+    """Run `sweep()` at most once a minute per process, and cap the attempts waiting (needs `_mutex`)."""
 
     _mutex: threading.Lock
     _next_sweep: float
+    _pending: int
+    max_pending: int
+
+    def _reserve(self) -> str:
+        """Count a new attempt against the cap (AttemptsFull past it) and return its fresh state."""
+        self._sweep_when_due()
+        with self._mutex:
+            if self._pending >= self.max_pending:
+                raise AttemptsFull(f"{self._pending} connect attempts are waiting")
+            self._pending += 1
+        return secrets.token_urlsafe(32)
 
     def sweep(self) -> int:
         """Delete expired attempts; return how many went."""
@@ -71,12 +82,7 @@ class Attempts(SweptOncePerMinute):
 
     def begin(self, verifier: str, **details) -> str:
         """Record a new attempt (its PKCE verifier and details such as purpose); return its state."""
-        self._sweep_when_due()
-        with self._mutex:
-            if self._pending >= self.max_pending:
-                raise AttemptsFull(f"{self._pending} connect attempts are waiting")
-            self._pending += 1
-        state = secrets.token_urlsafe(32)
+        state = self._reserve()
         write_json(self._path(state), {"verifier": verifier, "expires": self.now() + self.ttl, **details})
         return state
 

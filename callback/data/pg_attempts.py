@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import threading
 import time
 
-from callback.data.attempts import AttemptError, AttemptsFull, SweptOncePerMinute
+from callback.data.attempts import AttemptError, SweptOncePerMinute
 from callback.data.pg_db import Database, dumps, scalar
 
 
@@ -29,12 +28,7 @@ class PgAttempts(SweptOncePerMinute):
 
     def begin(self, verifier: str, **details) -> str:
         """Record a new attempt (its PKCE verifier and details such as purpose); return its state."""
-        self._sweep_when_due()
-        with self._mutex:
-            if self._pending >= self.max_pending:
-                raise AttemptsFull(f"{self._pending} connect attempts are waiting")
-            self._pending += 1
-        state = secrets.token_urlsafe(32)
+        state = self._reserve()
         with self.db.connection() as conn:
             conn.execute(
                 "INSERT INTO connect_attempts (state_hash, record, touched) VALUES (%s, %s, %s)",

@@ -116,6 +116,19 @@ class TikTok:
         """Trade a refresh token for a new token pair (the old refresh token may stop working)."""
         return self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
 
+    def refresher(self, rejected: Callable[[str, str], Exception]) -> Callable[[dict], dict]:
+        """Return the refresh call a token store makes; a rejected refresh token raises rejected(open_id, why)."""
+
+        def refresh(account: dict) -> dict:
+            try:
+                return self.refresh(account["refresh_token"])
+            except PlatformError as exc:
+                if exc.error == "invalid_grant":
+                    raise rejected(account["open_id"], "TikTok rejected the refresh token (invalid_grant)") from None
+                raise
+
+        return refresh
+
     def revoke(self, access_token: str) -> None:
         """Revoke the user's authorization of this app."""
         self._call("POST", "/v2/oauth/revoke/", "revoke", data=self._creds({"token": access_token}))

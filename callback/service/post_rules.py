@@ -10,7 +10,7 @@ from typing import Any
 
 from callback.data.store import ReconnectNeeded
 from callback.platform.posting import explain
-from callback.platform.tiktok import PlatformError, TikTok
+from callback.platform.tiktok import TikTok
 
 FLAGS = ("disable_comment", "disable_duet", "disable_stitch", "brand_content_toggle", "brand_organic_toggle", "is_aigc")
 SETTINGS = ("title", "privacy_level", "video_cover_timestamp_ms", *FLAGS)  # what the page may choose
@@ -26,17 +26,7 @@ class Refusal(Exception):
 
 def refresher(config: dict) -> Callable[[dict], dict]:
     """Return the refresh call for TokenBackend.refresh: a rejected refresh token means reconnect."""
-    client = TikTok.from_settings(config)
-
-    def refresh(account: dict) -> dict:
-        try:
-            return client.refresh(account["refresh_token"])
-        except PlatformError as exc:
-            if exc.error == "invalid_grant":
-                raise ReconnectNeeded(account["open_id"], "TikTok rejected the refresh token (invalid_grant)") from None
-            raise
-
-    return refresh
+    return TikTok.from_settings(config).refresher(ReconnectNeeded)
 
 
 def post_info(settings: dict, creator: dict) -> dict:
