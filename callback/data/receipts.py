@@ -162,6 +162,10 @@ class EventLog:
             self._fd = os.open(self.path, os.O_RDWR)
 
 
+# One encoder for every line: json.dumps builds a new one on each call that passes options.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def _encode(item: dict) -> bytes:
     """One compact JSON line."""
-    return (json.dumps(item, separators=(",", ":")) + "\n").encode()
+    return (_COMPACT.encode(item) + "\n").encode()

@@ -18,6 +18,8 @@ REMOVAL_REASONS = {
 # TikTok's events nest two or three levels. A deeper one can only be built to exhaust the stack: refused before
 # it reaches event_id() or the receipt log, which would have to encode and decode it again.
 MAX_DEPTH = 32
+# One encoder for every event: json.dumps builds a new one on each call that passes options.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 class BadEvent(ValueError):
@@ -32,7 +34,9 @@ def _loads(text: str | bytes, what: str) -> object:
         raise BadEvent(f"{what} nests too deeply") from None
     except (UnicodeDecodeError, ValueError):
         raise BadEvent(f"{what} is not JSON") from None
-    if depth(value) > MAX_DEPTH:
+    # Every level opens a bracket: with few of them (every real event) the walk cannot find too many.
+    brackets = text.count("{") + text.count("[") if isinstance(text, str) else text.count(b"{") + text.count(b"[")
+    if brackets > MAX_DEPTH and depth(value) > MAX_DEPTH:
         raise BadEvent(f"{what} nests too deeply")
     return value
 
@@ -73,9 +77,5 @@ def parse_event(body: bytes, *, client_key: str) -> dict:
 
 def event_id(event: dict) -> str:
     """Identify an event by what it says, not by its bytes, so a re-serialised redelivery still matches."""
-    canon = json.dumps(
-        [event["event"], event["user_openid"], event["create_time"], event["content"]],
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    canon = _CANONICAL.encode([event["event"], event["user_openid"], event["create_time"], event["content"]])
     return hashlib.sha256(canon.encode()).hexdigest()

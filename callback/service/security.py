@@ -10,7 +10,7 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, render_template, request, session
 from flask import abort as flask_abort
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -77,34 +77,50 @@ def _policy(app: Flask) -> str:
     ).rstrip() + "; base-uri 'none'"
 
 
-# Every response carries these; the CSP is added per response (only an HTML page needs a fresh nonce).
+# Every response carries these unless its view set its own; the CSP is chosen per response (see SecureHeaders).
 STATIC_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "no-referrer"),  # status URLs carry confirmation codes
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    ("Cache-Control", "no-store"),  # pages carry codes, tokens and status: keep them out of caches
 )
+NONCE = "greenlight.csp_nonce"  # the WSGI environ key of this response's nonce (see _nonce)
 
 
-def _headers(response):
-    h, ext = response.headers, current_app.extensions["greenlight"]
-    if "csp" not in ext:  # built on first use: blueprints register their templates after this module
-        ext["csp"] = _policy(current_app)
-        ext["csp_data"] = ext["csp"].replace(" 'nonce-{nonce}'", "")  # JSON and media run and style nothing
-    # One pass over the headers the view set (setdefault would scan them once per header, on the hot path).
-    have = {key.lower() for key in h.keys()}  # noqa: SIM118 - werkzeug's Headers iterate as (key, value) pairs
-    for key, value in STATIC_HEADERS:
-        if key.lower() not in have:
-            h.add(key, value)
-    if "content-security-policy" not in have:
-        html = response.mimetype == "text/html"
-        h.add("Content-Security-Policy", ext["csp"].replace("{nonce}", _nonce()) if html else ext["csp_data"])
-    if request.is_secure and "strict-transport-security" not in have:
-        h.add("Strict-Transport-Security", "max-age=31536000")
-    if "cache-control" not in have:
-        response.cache_control.no_store = True  # pages carry codes, tokens and status: keep them out of caches
-    return response
+class SecureHeaders:
+    """WSGI middleware adding the security headers to every response, as plain tuples.
+
+    Below Flask's response objects on purpose: adding them there (an after_request hook) validated and
+    copied each header again on every response, a fifth of what a plain JSON answer costs.
+    """
+
+    def __init__(self, wsgi_app, app: Flask):
+        self.wsgi_app, self.app = wsgi_app, app
+        self.csp = self.csp_data = ""  # built on first use: blueprints register their templates after this
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            have = {key.lower() for key, _ in headers}
+            extra = [h for h in STATIC_HEADERS if h[0].lower() not in have]
+            if "content-security-policy" not in have:
+                extra.append(("Content-Security-Policy", self._policy(environ, headers)))
+            if environ.get("wsgi.url_scheme") in ("https", "wss") and "strict-transport-security" not in have:
+                extra.append(("Strict-Transport-Security", "max-age=31536000"))
+            return start_response(status, headers + extra, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+    def _policy(self, environ, headers) -> str:
+        """Return the CSP: an HTML page's with its nonce; JSON and media run and style nothing."""
+        if not self.csp:
+            self.csp = _policy(self.app)
+            self.csp_data = self.csp.replace(" 'nonce-{nonce}'", "")
+        kind = next((v for k, v in headers if k.lower() == "content-type"), "")
+        if not kind.startswith("text/html"):
+            return self.csp_data
+        return self.csp.replace("{nonce}", environ.get(NONCE) or secrets.token_urlsafe(16))
 
 
 class LazySessions(SecureCookieSessionInterface):
@@ -118,9 +134,11 @@ class LazySessions(SecureCookieSessionInterface):
 
 
 def _nonce() -> str:
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    """Return this response's CSP nonce (the page's inline <style> carries it; SecureHeaders sends it)."""
+    environ = request.environ
+    if NONCE not in environ:
+        environ[NONCE] = secrets.token_urlsafe(16)
+    return environ[NONCE]
 
 
 def _error(exc: HTTPException):
@@ -191,13 +209,14 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME=SESSION_COOKIE.name
     )
     app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024)
+    # Inside ProxyFix, so that it sees the scheme the client used (HSTS only over https).
+    app.wsgi_app = SecureHeaders(app.wsgi_app, app)  # type: ignore[method-assign]
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:  # behind a reverse proxy: trust its X-Forwarded-For/-Proto, so limits and HSTS see the client
         # Wrapping wsgi_app is how Flask documents installing middleware; mypy refuses assigning to a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.session_interface = LazySessions()
     app.before_request(_read_body)
-    app.after_request(_headers)
     app.context_processor(lambda: {"csrf_token": csrf_token, "csp_nonce": _nonce})
     previous = app.error_handler_spec.get(None, {}).get(500, {}).get(InternalServerError)
     app.register_error_handler(HTTPException, _error)
