@@ -65,3 +65,21 @@ def test_writers_waiting_together_share_one_fsync(tmp_path, monkeypatch):
         t.join(10)
     assert len(calls) == 2  # fsync 1 for the first writer, one more for the eight who came during it
     assert len(log.receipts()) == 9
+
+
+def test_each_process_reads_the_others_lines_exactly(tmp_path):
+    """Lines another worker wrote (read by their fixed start and end, or decoded whole) index the same."""
+    here, other = EventLog(tmp_path), EventLog(tmp_path)  # two workers' logs on one file
+    nested = {k: v for k, v in receipt("a" * 64).items() if k != "done"}
+    nested.update(content={"done": True, "note": '"done":true}'}, done=False)  # done last, as handle() writes it
+    assert other.add(nested) == "new"
+    assert here.add(receipt("a" * 64)) == "pending"  # its own done is false, whatever its content says
+    other.mark_done("a" * 64)
+    assert here.add(receipt("a" * 64)) == "done"
+    assert other.add(receipt("b" * 64)) == "new"  # done, in the fixed form
+    assert here.add(receipt("b" * 64)) == "done"
+    # A rewrite may leave a line in another key order: it is decoded whole.
+    assert other.rewrite(lambda r: {"done": False, **{k: v for k, v in r.items() if k != "done"}}) == 1
+    assert here.add(receipt("c" * 64)) == "new"
+    assert EventLog(tmp_path).add(receipt("a" * 64)) == "done"  # the done mark still applies
+    assert EventLog(tmp_path).add(receipt("b" * 64)) == "pending"  # the rewrite made it not done

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import threading
 from pathlib import Path
 
@@ -27,9 +26,9 @@ class EventLog:
         self._fd: int | None = None  # read/write handle on the file _seen describes
         self._offset = 0  # end of the last complete line read or written
         self._size = 0  # file size at the last _sync (more than _offset: a torn line to cut)
-        self._group = threading.Condition()  # this process's writers, waiting on one fsync (see _commit)
+        self._group = threading.Lock()  # guards the three below (see _commit)
         self._written = self._synced = 0  # writes this process made, and those an fsync has covered
-        self._syncing = False
+        self._done: threading.Event | None = None  # set when the fsync under way ends; None: none under way
 
     def add(self, receipt: dict) -> str:
         """Record a receipt durably unless its id is known; return "new", "pending" (not done) or "done"."""
@@ -102,22 +101,32 @@ class EventLog:
             os.close(fd)
 
     def _commit(self, ticket: int, fd: int) -> None:
-        """Return once an fsync that began after write `ticket` of this process has finished."""
-        with self._group:
-            while self._synced < ticket:
-                if not self._syncing:
-                    self._syncing, upto = True, self._written
-                    break
-                self._group.wait()
-            else:
-                return  # a group commit that began after this write covered it
-        try:
-            fsync(fd)
-        finally:
+        """Return once an fsync that began after write `ticket` of this process has finished.
+
+        One Event per fsync, not a Condition: each waiting writer then wakes once, when the fsync it
+        waits on ends (under gevent, a Condition's notify_all costs every waiter several lock rounds).
+        """
+        while True:
             with self._group:
-                self._syncing = False
-                self._synced = max(self._synced, upto) if not sys.exc_info()[0] else self._synced
-                self._group.notify_all()
+                if self._synced >= ticket:
+                    return  # an fsync that began after this write covered it
+                under_way = self._done
+                if under_way is None:
+                    upto, done = self._written, threading.Event()
+                    self._done = done
+            if under_way is not None:
+                under_way.wait()  # that fsync may have begun before this write: then look again
+                continue
+            synced = False
+            try:
+                fsync(fd)
+                synced = True
+            finally:
+                with self._group:
+                    self._done = None
+                    self._synced = max(self._synced, upto) if synced else self._synced
+                done.set()
+            return
 
     def _append(self, data: bytes) -> None:
         """Write one line after the last complete one (call with the lock held, after _sync)."""
@@ -146,11 +155,8 @@ class EventLog:
             chunk = os.pread(self._fd, size - self._offset, self._offset)
             end = chunk.rfind(b"\n") + 1  # a torn last line (crash mid-append) is ignored
             for raw in chunk[:end].splitlines():
-                item = json.loads(raw)
-                if "id" in item:
-                    self._seen[item["id"]] = self._seen.get(item["id"], False) or bool(item.get("done"))
-                else:
-                    self._seen[item["done"]] = True
+                eid, done = _entry(raw)
+                self._seen[eid] = self._seen.get(eid, False) or done
             self._offset += end
         return self._seen
 
@@ -160,6 +166,18 @@ class EventLog:
         self._seen, self._offset, self._size, self._fd = {}, 0, 0, None
         with contextlib.suppress(FileNotFoundError):
             self._fd = os.open(self.path, os.O_RDWR)
+
+
+def _entry(raw: bytes) -> tuple[str, bool]:
+    """Return the event id a line is about and whether it says the event is done.
+
+    Every other worker's lines are read here, under the log's lock: a receipt written by add() is read
+    by its fixed start (the id) and end (done, its last key) rather than decoded whole.
+    """
+    if raw[:7] == b'{"id":"' and raw[71:73] == b'",' and raw.endswith((b',"done":true}', b',"done":false}')):
+        return raw[7:71].decode("ascii"), raw.endswith(b"true}")
+    item = json.loads(raw)
+    return (item["id"], bool(item.get("done"))) if "id" in item else (item["done"], True)
 
 
 # One encoder for every line: json.dumps builds a new one on each call that passes options.

@@ -77,14 +77,18 @@ def _policy(app: Flask) -> str:
     ).rstrip() + "; base-uri 'none'"
 
 
-# Every response carries these unless its view set its own; the CSP is chosen per response (see SecureHeaders).
-STATIC_HEADERS = (
+# Every response carries these unless its view set its own: OWASP's set for an API answer, which runs,
+# frames and caches nothing. A page (text/html) adds its nonce'd CSP and the PAGE_HEADERS.
+HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
+    ("Cache-Control", "no-store"),  # pages and answers carry codes, tokens and status: keep them out of caches
+)
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'"  # JSON, media and stylesheets run and style nothing
+PAGE_HEADERS = (  # what a document links to, opens and may ask the browser for
     ("Referrer-Policy", "no-referrer"),  # status URLs carry confirmation codes
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
-    ("Cache-Control", "no-store"),  # pages carry codes, tokens and status: keep them out of caches
 )
 NONCE = "greenlight.csp_nonce"  # the WSGI environ key of this response's nonce (see _nonce)
 
@@ -93,33 +97,31 @@ class SecureHeaders:
     """WSGI middleware adding the security headers to every response, as plain tuples.
 
     Below Flask's response objects on purpose: adding them there (an after_request hook) validated and
-    copied each header again on every response, a fifth of what a plain JSON answer costs.
+    copied each header again on every response, a fifth of what a plain JSON answer costs; and JSON
+    answers carry only the headers that mean something for them, as each costs the server again.
     """
 
     def __init__(self, wsgi_app, app: Flask):
         self.wsgi_app, self.app = wsgi_app, app
-        self.csp = self.csp_data = ""  # built on first use: blueprints register their templates after this
+        self.csp = ""  # built on first use: blueprints register their templates after this
 
     def __call__(self, environ, start_response):
         def start(status, headers, exc_info=None):
             have = {key.lower() for key, _ in headers}
-            extra = [h for h in STATIC_HEADERS if h[0].lower() not in have]
+            page = any(k.lower() == "content-type" and v.startswith("text/html") for k, v in headers)
+            extra = [h for h in (HEADERS + PAGE_HEADERS if page else HEADERS) if h[0].lower() not in have]
             if "content-security-policy" not in have:
-                extra.append(("Content-Security-Policy", self._policy(environ, headers)))
+                extra.append(("Content-Security-Policy", self._page_policy(environ) if page else DATA_CSP))
             if environ.get("wsgi.url_scheme") in ("https", "wss") and "strict-transport-security" not in have:
                 extra.append(("Strict-Transport-Security", "max-age=31536000"))
             return start_response(status, headers + extra, exc_info)
 
         return self.wsgi_app(environ, start)
 
-    def _policy(self, environ, headers) -> str:
-        """Return the CSP: an HTML page's with its nonce; JSON and media run and style nothing."""
+    def _page_policy(self, environ) -> str:
+        """Return a page's CSP with its nonce (the one its inline <style> carries)."""
         if not self.csp:
             self.csp = _policy(self.app)
-            self.csp_data = self.csp.replace(" 'nonce-{nonce}'", "")
-        kind = next((v for k, v in headers if k.lower() == "content-type"), "")
-        if not kind.startswith("text/html"):
-            return self.csp_data
         return self.csp.replace("{nonce}", environ.get(NONCE) or secrets.token_urlsafe(16))
 
 
