@@ -37,7 +37,9 @@ def test_strict_headers_on_every_page(client, path):
     assert "no-store" in r.headers["Cache-Control"]
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/healthz"), ("GET", "/webhooks/tiktok"), ("POST", "/webhooks/tiktok")])
+@pytest.mark.parametrize(
+    "method,path", [("GET", "/healthz"), ("GET", "/webhooks/tiktok"), ("POST", "/webhooks/tiktok")]
+)
 def test_api_answers_carry_the_api_headers(client, method, path):
     r = client.open(path, method=method)
     assert r.is_json

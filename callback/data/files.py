@@ -10,7 +10,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,22 +38,42 @@ class FileLock:
         self._mutex = threading.Lock()
         self._fd, self._pid = -1, 0
 
-    @contextlib.contextmanager
-    def held(self, timeout: float | None = None) -> Iterator[None]:
-        """Hold the lock; with `timeout` (0: do not wait) raise LockTimeout rather than wait longer."""
+    def held(self, timeout: float | None = None) -> contextlib.AbstractContextManager[None]:
+        """Hold the lock (`with lock.held():`); with `timeout` (0: do not wait) raise LockTimeout past it."""
+        return _Holding(self, timeout)
+
+    def _acquire(self, timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
-        if not self._mutex.acquire(timeout=-1 if timeout is None else timeout):
+        if not (self._mutex.acquire() if timeout is None else self._mutex.acquire(timeout=timeout)):
             raise LockTimeout(self.path)
         try:
             if self._pid != os.getpid():
                 self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
             _flock(self._fd, deadline, self.path)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        except BaseException:
+            self._mutex.release()
+            raise
+
+    def _release(self) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._mutex.release()
+
+
+class _Holding:
+    """FileLock.held(): a class rather than a generator, as the webhook path takes a lock twice per event."""
+
+    __slots__ = ("lock", "timeout")
+
+    def __init__(self, lock: FileLock, timeout: float | None):
+        self.lock, self.timeout = lock, timeout
+
+    def __enter__(self) -> None:
+        self.lock._acquire(self.timeout)
+
+    def __exit__(self, *exc) -> None:
+        self.lock._release()
 
 
 def _flock(fd: int, deadline: float | None, name: str) -> None:

@@ -33,21 +33,25 @@ class EventLog:
     def add(self, receipt: dict) -> str:
         """Record a receipt durably unless its id is known; return "new", "pending" (not done) or "done"."""
         line = _encode(receipt)  # before taking the lock, which every worker's writers share
-        # A duplicate waits for the disk too: the first delivery's line may still be on its way there.
-        with self._durably():
+        with self._lock.held():
             state = self._sync().get(receipt["id"])
             if state is None:
                 self._append(line)
                 self._seen[receipt["id"]] = bool(receipt.get("done"))
+            written = self._written_now()
+        # A duplicate waits for the disk too: the first delivery's line may still be on its way there.
+        self._durable(*written)
         return "new" if state is None else "done" if state else "pending"
 
     def mark_done(self, event_id: str) -> None:
         """Note durably that an event's side effects are complete, so a redelivery is not processed again."""
         line = _encode({"done": event_id})
-        with self._durably():
+        with self._lock.held():
             self._sync()
             self._append(line)
             self._seen[event_id] = True
+            written = self._written_now()
+        self._durable(*written)
 
     def receipts(self) -> list[dict]:
         """Return every receipt, oldest first, with `done` folded in."""
@@ -73,26 +77,27 @@ class EventLog:
                 else:
                     out.append(new)
             if changed:
-                # A writer still fsyncing the old file (see _durably) makes its line durable there too.
+                # A writer still fsyncing the old file (see _durable) makes its line durable there too.
                 write_atomic(self.path, "".join(_encode(x).decode() for x in out))
                 self._reopen()
             sweep_temporary(self.path.parent, self.path.name)  # a killed rewrite's copy may name erased users
             return changed
 
-    @contextlib.contextmanager
-    def _durably(self):
-        """Hold the lock for a write; after releasing it, return only once the log is on disk.
+    def _written_now(self) -> tuple[int, int | None]:
+        """Count a write (call with the lock held); return its ticket and a handle on the file it went to.
 
-        The fsync runs outside the lock on a handle taken inside it, so it covers this writer's line
-        even if a rewrite replaces the file meanwhile (the new file was fsync'd before it replaced this
-        one). Writers of one process commit as a group: one fsync covers every line written before it
-        began, so a writer whose line an fsync under way already covers only waits for it.
+        The fsync runs outside the lock (see _durable) on this handle, so it covers the line even if a
+        rewrite replaces the file meanwhile (the new file was fsync'd before it replaced this one).
         """
-        with self._lock.held():
-            yield
-            self._written += 1
-            ticket = self._written
-            fd = None if self._fd is None else os.dup(self._fd)  # None: no log file yet, nothing to sync
+        self._written += 1
+        return self._written, None if self._fd is None else os.dup(self._fd)  # None: no log file yet
+
+    def _durable(self, ticket: int, fd: int | None) -> None:
+        """Return once write `ticket` is on disk (see _commit), after releasing the lock.
+
+        Writers of one process commit as a group: one fsync covers every line written before it began,
+        so a writer whose line an fsync under way already covers only waits for it.
+        """
         if fd is None:
             return
         try:

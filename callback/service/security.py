@@ -90,6 +90,8 @@ PAGE_HEADERS = (  # what a document links to, opens and may ask the browser for
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
 )
+API_HEADERS = [*HEADERS, ("Content-Security-Policy", DATA_CSP)]
+API_NAMES = {key.lower() for key, _ in API_HEADERS}
 NONCE = "greenlight.csp_nonce"  # the WSGI environ key of this response's nonce (see _nonce)
 
 
@@ -107,13 +109,21 @@ class SecureHeaders:
 
     def __call__(self, environ, start_response):
         def start(status, headers, exc_info=None):
-            have = {key.lower() for key, _ in headers}
-            page = any(k.lower() == "content-type" and v.startswith("text/html") for k, v in headers)
-            extra = [h for h in (HEADERS + PAGE_HEADERS if page else HEADERS) if h[0].lower() not in have]
-            if "content-security-policy" not in have:
-                extra.append(("Content-Security-Policy", self._page_policy(environ) if page else DATA_CSP))
+            have, page = set(), False
+            for key, value in headers:
+                key = key.lower()
+                have.add(key)
+                page = page or (key == "content-type" and value.startswith("text/html"))
+            if page:
+                extra = [h for h in HEADERS + PAGE_HEADERS if h[0].lower() not in have]
+                if "content-security-policy" not in have:
+                    extra.append(("Content-Security-Policy", self._page_policy(environ)))
+            else:  # most answers set none of these themselves: then all of them, as they are
+                extra = (
+                    API_HEADERS if have.isdisjoint(API_NAMES) else [h for h in API_HEADERS if h[0].lower() not in have]
+                )
             if environ.get("wsgi.url_scheme") in ("https", "wss") and "strict-transport-security" not in have:
-                extra.append(("Strict-Transport-Security", "max-age=31536000"))
+                extra = [*extra, ("Strict-Transport-Security", "max-age=31536000")]
             return start_response(status, headers + extra, exc_info)
 
         return self.wsgi_app(environ, start)
