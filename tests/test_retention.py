@@ -237,9 +237,14 @@ def test_deploy_units_run_the_purge_daily():
     assert re.search(r"^\d+ \d+ \* \* \* \S+ .*greenlight.* purge", cron, re.M)
 
 
-def test_the_service_purges_daily_by_itself(sandbox_config, sandbox):
-    """Without the timer the promise still holds: a request to a service whose last purge is old starts one."""
+@pytest.mark.parametrize("request_kind", ["page", "webhook"])
+def test_the_service_purges_daily_by_itself(sandbox_config, sandbox, request_kind):
+    """Without the timer the promise still holds: a request to a service whose last purge is old starts one.
+
+    A webhook delivery counts too (answered below Flask): a service that only ever gets those still purges.
+    """
     from callback import create_app
+    from callback.sandbox.webhooks import signature, webhook_body
     from callback.service.scheduler import start_background_purge
 
     app = create_app({**sandbox_config, "PURGE_INTERVAL_HOURS": 24})
@@ -255,7 +260,14 @@ def test_the_service_purges_daily_by_itself(sandbox_config, sandbox):
     )
     store.put({"open_id": "-000busy", "access_token": "act.b", "refresh_token": "rft.b", "last_used_at": time.time()})
     stamp = Path(sandbox_config["DATA_DIR"], "purge.stamp")
-    assert app.test_client().get("/healthz").status_code == 200
+    if request_kind == "page":
+        assert app.test_client().get("/healthz").status_code == 200
+    else:
+        now = int(time.time())
+        body = webhook_body(sandbox_config["TIKTOK_CLIENT_KEY"], "post.publish.complete", "-000x", {}, now)
+        sig = signature(sandbox_config["TIKTOK_CLIENT_SECRET"], now, body)
+        r = app.test_client().post("/webhooks/tiktok", data=body, headers={"TikTok-Signature": sig})
+        assert r.status_code == 200
     for _ in range(100):  # the purge runs beside the request, in its own thread
         if stamp.exists():
             break
@@ -291,4 +303,6 @@ def test_background_purge_setting(app_config, setting, testing, expected):
     if setting is not None:
         config["PURGE_INTERVAL_HOURS"] = setting
     app = create_app(config)
-    assert any(f.__name__ == "_purge_when_due" for f in app.before_request_funcs.get(None, [])) is expected
+    from callback.service import direct
+
+    assert any(f.__name__ == "_purge_when_due" for f in direct.routes(app).on_request) is expected

@@ -21,13 +21,22 @@ MARKS = ("act.", "rft.", "=", "bearer")  # every pattern above needs one of thes
 MIN_SECRET = 6  # shorter "secrets" would shred ordinary words out of the logs
 
 _lock = threading.Lock()
-_secrets: set[str] = set()
+_secrets: tuple[str, ...] = ()  # longest first (see _longest_first), as every log record is masked with them
 _installed = False
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Return `text` with tokens, bearer values, credential query values and the given secrets masked."""
-    for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET}, key=len, reverse=True):
+    return _mask(text, _longest_first(secrets))
+
+
+def _longest_first(secrets: Iterable[str]) -> tuple[str, ...]:
+    """The secrets worth masking, longest first: a secret inside a longer one must not break it up first."""
+    return tuple(sorted({s for s in secrets if s and len(s) >= MIN_SECRET}, key=len, reverse=True))
+
+
+def _mask(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
         text = text.replace(secret, MASK)
     lowered = text.lower()
     if not any(mark in lowered for mark in MARKS):
@@ -43,9 +52,9 @@ def install(secrets: Iterable[str]) -> None:
     A record factory rather than a Filter: filters on a logger miss records propagated from its
     children, and handlers (gunicorn's, pytest's, a reverse proxy's) come and go after we start.
     """
-    global _installed
+    global _installed, _secrets
     with _lock:
-        _secrets.update(s for s in secrets if s and len(s) >= MIN_SECRET)
+        _secrets = _longest_first((*_secrets, *secrets))
         if _installed:
             return
         _installed = True
@@ -59,10 +68,10 @@ def install(secrets: Iterable[str]) -> None:
             return record
         # The formatted text replaces msg and args even when nothing was masked: handlers then do not
         # format the record a second time (gunicorn's access log writes one per request).
-        record.msg, record.args = redact(message, tuple(_secrets)), ()
+        record.msg, record.args = _mask(message, _secrets), ()
         if record.exc_info:
             # Format the traceback now, redacted; handlers reuse exc_text instead of formatting again.
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), tuple(_secrets))
+            record.exc_text = _mask(logging.Formatter().formatException(record.exc_info), _secrets)
         return record
 
     logging.setLogRecordFactory(factory)

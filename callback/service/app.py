@@ -15,6 +15,7 @@ from callback.platform import redaction
 from callback.service import (
     assets,
     deletion,
+    direct,
     health,
     meta,
     oauth,
@@ -61,10 +62,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         "attempts": backend.attempts,
         "queue": PostQueue(data_dir),  # videos waiting for approval on the posting page (files even with a database)
     }
-    # Blueprints, one per noun; each module's init_app adds its routes and hooks.
+    # Blueprints, one per noun; each module's init_app adds its routes and hooks. Direct routes first, so that
+    # the security middleware wraps them too.
+    direct.install(app)
     for module in (security, assets, health, oauth, webhooks, deletion, meta, posting, scheduler):
         module.init_app(app)
-    app.register_error_handler(LockTimeout, _busy)
+    app.register_error_handler(LockTimeout, direct.busy)
     # What a killed process left half done: temporary copies (which may name an erased account), removals.
     sweep_temporary(data_dir, older_than=STALE_TEMPORARY)
     try:  # posts a stopped worker left under way are failed with words saying so, never left "processing"
@@ -77,12 +80,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.exception("pending removals could not be finished at start; retrying in the background")
         removals.retry_later(app.extensions["greenlight"]["store"], app.extensions["greenlight"]["records"])
     return app
-
-
-def _busy(exc: LockTimeout):
-    """Answer a store still locked after the bound with 503 and a retry hint, never by waiting on."""
-    log.warning("a store stayed locked past GREENLIGHT_LOCK_TIMEOUT (%s)", exc)
-    return ({"error": "busy", "message": "The service is busy. Try again in a few seconds."}, 503, {"Retry-After": "5"})
 
 
 def _server_error(exc):

@@ -12,6 +12,7 @@ from flask import Flask
 from callback.data.files import FileLock, LockTimeout
 from callback.data.retention import purge
 from callback.platform.tiktok import revoker
+from callback.service import direct
 
 log = logging.getLogger("greenlight.scheduler")
 
@@ -29,12 +30,17 @@ def init_app(app: Flask) -> None:
         return
     checked = {"next": 0.0}
 
-    @app.before_request
     def _purge_when_due() -> None:
         now = time.time()
         if now >= checked["next"]:
             checked["next"] = now + 600  # look at the stamp file at most every ten minutes per process
-            start_background_purge(app, hours, now)
+            try:
+                start_background_purge(app, hours, now)
+            except Exception:  # runs below Flask, before any request's own handling: never fail one
+                log.exception("could not start the scheduled purge")
+
+    # On every request, below Flask: a service that only ever gets webhooks (direct routes) purges too.
+    direct.routes(app).on_request.append(_purge_when_due)
 
 
 def start_background_purge(app: Flask, hours: float, now: float) -> threading.Thread | None:

@@ -29,6 +29,7 @@ PAGES = {  # status -> (title, what a person should do next)
     429: ("Too many requests", "Please wait a minute, then try again."),
     500: ("Something went wrong on our side", "Nothing you did caused this. Please try again in a few minutes."),
 }
+CRASH = {"error": "internal_server_error", "message": PAGES[500][1]}  # an API route's answer to a crash
 CSRF_MESSAGE = (
     "This form has expired or was sent from another site, so nothing was done. "
     "Go back, reload the page and send the form again."
@@ -144,6 +145,11 @@ class LazySessions(SecureCookieSessionInterface):
             return self.session_class() if app.secret_key else None
         return super().open_session(app, request)
 
+    def save_session(self, app: Flask, session, response) -> None:
+        """Skip the cookie settings when a request neither read nor changed its session (every API call)."""
+        if session or session.accessed or session.modified:
+            super().save_session(app, session, response)
+
 
 def _nonce() -> str:
     """Return this response's CSP nonce (the page's inline <style> carries it; SecureHeaders sends it)."""
@@ -189,7 +195,7 @@ def _crash_handler(previous):
     def crash(exc):
         # Flask has already logged the traceback; nobody sees any detail of it.
         if is_api() or previous is None:
-            return {"error": "internal_server_error", "message": PAGES[500][1]}, 500
+            return CRASH, 500
         return previous(exc)
 
     return crash

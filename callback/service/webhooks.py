@@ -13,7 +13,7 @@ from callback.data.records import Records
 from callback.data.store import TokenBackend
 from callback.platform.events import BadEvent, event_id, parse_event
 from callback.platform.signatures import InvalidSignature, verify_tiktok
-from callback.service import context, outcomes, removals
+from callback.service import direct, outcomes, removals
 
 log = logging.getLogger("greenlight.webhooks")
 bp = Blueprint("webhooks", __name__)
@@ -84,15 +84,13 @@ def handle(
     return "ok"
 
 
-@bp.post("/webhooks/tiktok")
-def tiktok():
-    """Receive one TikTok event: 401 unless signed, 400 unless well-formed, 200 once on disk."""
-    config = current_app.config
-    body = request.get_data(cache=False)
+def receive(body: bytes, header: str | None, app: Flask) -> tuple[dict, int]:
+    """Answer one TikTok delivery: 401 unless signed, 400 unless well-formed, 200 once on disk."""
+    config, ext = app.config, app.extensions["greenlight"]
     try:
         verify_tiktok(
             body,
-            request.headers.get("TikTok-Signature"),
+            header,
             secret=config["TIKTOK_CLIENT_SECRET"],
             tolerance=int(config["WEBHOOK_TOLERANCE"]),
             now=time.time(),
@@ -107,12 +105,19 @@ def tiktok():
         return {"error": "bad_request", "message": str(exc)}, 400
     # The event's id lets a sender (or a load test) match each 200 with the receipt on disk.
     eid = event_id(event)
-    return {
-        "status": handle(event, context.store(), context.records(), now=time.time(), eid=eid, queue=context.queue()),
-        "id": eid,
-    }
+    status = handle(event, ext["store"], ext["records"], now=time.time(), eid=eid, queue=ext["queue"])
+    return {"status": status, "id": eid}, 200
+
+
+@bp.post("/webhooks/tiktok")
+def tiktok():
+    """Receive a delivery that the direct route passed on (a chunked body, say): the same answer as there."""
+    return receive(request.get_data(cache=False), request.headers.get("TikTok-Signature"), current_app)
 
 
 def init_app(app: Flask) -> None:
-    """Register the webhook endpoint."""
+    """Register the webhook endpoint: directly for well-framed deliveries, through Flask for the rest."""
     app.register_blueprint(bp)
+    direct.routes(app).routes["POST", "/webhooks/tiktok"] = lambda body, environ: receive(
+        body, environ.get("HTTP_TIKTOK_SIGNATURE"), app
+    )
