@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from callback.sandbox.webhooks import signature, webhook_body  # noqa: E402
 
-CONNECTIONS, THREADS, SECONDS, WARMUP, ROUNDS = 32, 2, 3, 2, 9
+CONNECTIONS, THREADS, SECONDS, WARMUP, ROUNDS = 32, 2, 3, 2, 15
 TARGET_NAIVE, TARGET_HELLO, TARGET_P99 = 1.0, 0.9, 1.5
 EVENTS_PER_THREAD = 100_000  # more than a thread can send in all rounds: every request is a new event
 CLIENT_KEY, CLIENT_SECRET = "benchclientkey", "bench-client-secret-0123456789"

@@ -88,6 +88,9 @@ def test_hsts_only_over_https(client, app_config):
         .headers["Strict-Transport-Security"]
         .startswith("max-age=")
     )
+    for path in ("/deletion", "/webhooks/tiktok", "/assets/greenlight.css"):  # a page, an error, an asset
+        answer = client.get(path, base_url="https://callback.clipwise.example")
+        assert answer.headers.getlist("Strict-Transport-Security") == ["max-age=31536000"], path
     # A forwarded header is believed only when the app is told a proxy sits in front.
     forged = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in forged.headers

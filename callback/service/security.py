@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, render_template, request, session
 from flask import abort as flask_abort
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callback.facts.setup import SESSION_COOKIE
@@ -93,6 +93,8 @@ PAGE_HEADERS = (  # what a document links to, opens and may ask the browser for
 )
 API_HEADERS = [*HEADERS, ("Content-Security-Policy", DATA_CSP)]
 API_NAMES = {key.lower() for key, _ in API_HEADERS}
+JSON_TYPE = ("Content-Type", "application/json")
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
 NONCE = "greenlight.csp_nonce"  # the WSGI environ key of this response's nonce (see _nonce)
 
 
@@ -109,25 +111,28 @@ class SecureHeaders:
         self.csp = ""  # built on first use: blueprints register their templates after this
 
     def __call__(self, environ, start_response):
+        if "HTTP_TRANSFER_ENCODING" in environ:
+            environ["wsgi.input"] = FramedBody(environ["wsgi.input"])
+
         def start(status, headers, exc_info=None):
-            have, page = set(), False
-            for key, value in headers:
-                key = key.lower()
-                have.add(key)
-                page = page or (key == "content-type" and value.startswith("text/html"))
-            if page:
-                extra = [h for h in HEADERS + PAGE_HEADERS if h[0].lower() not in have]
-                if "content-security-policy" not in have:
-                    extra.append(("Content-Security-Policy", self._page_policy(environ)))
-            else:  # most answers set none of these themselves: then all of them, as they are
-                extra = (
-                    API_HEADERS if have.isdisjoint(API_NAMES) else [h for h in API_HEADERS if h[0].lower() not in have]
-                )
-            if environ.get("wsgi.url_scheme") in ("https", "wss") and "strict-transport-security" not in have:
-                extra = [*extra, ("Strict-Transport-Security", "max-age=31536000")]
+            # Most answers are Flask's JSON ones, with just these two headers: then the API set, as it is.
+            plain = len(headers) == 2 and headers[0] == JSON_TYPE and headers[1][0] == "Content-Length"
+            extra = API_HEADERS if plain else self._extra(environ, headers)
+            if environ.get("wsgi.url_scheme") in ("https", "wss") and (plain or not _has(headers, HSTS[0])):
+                extra = [*extra, HSTS]
             return start_response(status, headers + extra, exc_info)
 
         return self.wsgi_app(environ, start)
+
+    def _extra(self, environ, headers) -> list[tuple[str, str]]:
+        """The headers a response lacks: the page set for a document, the API set for anything else."""
+        have = {key.lower() for key, _ in headers}
+        if any(k.lower() == "content-type" and v.startswith("text/html") for k, v in headers):
+            extra = [h for h in HEADERS + PAGE_HEADERS if h[0].lower() not in have]
+            if "content-security-policy" not in have:
+                extra.append(("Content-Security-Policy", self._page_policy(environ)))
+            return extra
+        return API_HEADERS if have.isdisjoint(API_NAMES) else [h for h in API_HEADERS if h[0].lower() not in have]
 
     def _page_policy(self, environ) -> str:
         """Return a page's CSP with its nonce (the one its inline <style> carries)."""
@@ -149,6 +154,12 @@ class LazySessions(SecureCookieSessionInterface):
         """Skip the cookie settings when a request neither read nor changed its session (every API call)."""
         if session or session.accessed or session.modified:
             super().save_session(app, session, response)
+
+
+def _has(headers, name: str) -> bool:
+    """Tell whether a response already sets header `name`."""
+    name = name.lower()
+    return any(key.lower() == name for key, _ in headers)
 
 
 def _nonce() -> str:
@@ -175,18 +186,33 @@ def _error(exc: HTTPException):
     return page, code, keep
 
 
-def _read_body() -> None:
-    """Read the announced body before any view runs, so one the server cannot read is a 400, not a crash."""
-    environ = request.environ  # read the WSGI keys directly: this runs before every view
-    if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
-        return
-    try:
-        request.get_data(cache=True)  # views and form parsing then read this copy
-    except HTTPException:
-        raise  # 413, or a client that went away: already the right answer
-    except Exception as exc:  # the server's parser refused the framing (bad chunk size or terminator)
-        log.warning("refused a request whose body could not be read (%s)", type(exc).__name__)
-        flask_abort(400)
+class FramedBody:
+    """A chunked request's wsgi.input: a framing error of the server's dechunker is a 400, not a crash.
+
+    The server dechunks the body as a view reads it, and its parser raises plain exceptions on a bad
+    chunk size or terminator; here they become the BadRequest a view's read then answers with. Requests
+    with a Content-Length need none of this (their reads only fall short), so they are left as sent.
+    """
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def read(self, *args):
+        return self._guarded(self.raw.read, args)
+
+    def readline(self, *args):
+        return self._guarded(self.raw.readline, args)
+
+    def _guarded(self, read, args):
+        try:
+            return read(*args)
+        except HTTPException:
+            raise  # 413, or a client that went away: already the right answer
+        except Exception as exc:
+            log.warning("refused a request whose body could not be read (%s)", type(exc).__name__)
+            raise BadRequest() from None
 
 
 def _crash_handler(previous):
@@ -234,7 +260,6 @@ def init_app(app: Flask) -> None:
         # Wrapping wsgi_app is how Flask documents installing middleware; mypy refuses assigning to a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.session_interface = LazySessions()
-    app.before_request(_read_body)
     app.context_processor(lambda: {"csrf_token": csrf_token, "csp_nonce": _nonce})
     previous = app.error_handler_spec.get(None, {}).get(500, {}).get(InternalServerError)
     app.register_error_handler(HTTPException, _error)
