@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import logging
-import re
 import secrets
-from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request, session
 from flask import abort as flask_abort
@@ -17,6 +13,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callback.facts.setup import SESSION_COOKIE
+from callback.service import page_policy
 
 log = logging.getLogger("greenlight.security")
 API_PREFIXES = ("/webhooks/", "/meta/", "/healthz")
@@ -53,29 +50,6 @@ def check_csrf() -> None:
 def is_api() -> bool:
     """Tell whether this request is for a machine (JSON errors) rather than a person (HTML pages)."""
     return request.path.startswith(API_PREFIXES)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
-def _policy(app: Flask) -> str:
-    """Build the Content-Security-Policy; `{nonce}` is filled in per response."""
-    auth = _origin(app.config.get("TIKTOK_AUTH_BASE", ""))
-    # Avatars come from TikTok's CDN over https; the local sandbox serves them over plain http.
-    img = [
-        "'self'",
-        "https:",
-        "data:",
-        *sorted({o for o in (auth, _origin(app.config.get("TIKTOK_API_BASE", ""))) if o.startswith("http:")}),
-    ]
-    style = ["'self'", "'nonce-{nonce}'", *_inline_style_hashes(app)]
-    return (
-        f"default-src 'self'; img-src {' '.join(img)}; style-src {' '.join(style)}; "
-        "script-src 'self' 'nonce-{nonce}'; object-src 'none'; frame-ancestors 'none'; "
-        f"form-action 'self' {auth}"
-    ).rstrip() + "; base-uri 'none'"
 
 
 # Every response carries these unless its view set its own: OWASP's set for an API answer, which runs,
@@ -137,7 +111,7 @@ class SecureHeaders:
     def _page_policy(self, environ) -> str:
         """Return a page's CSP with its nonce (the one its inline <style> carries)."""
         if not self.csp:
-            self.csp = _policy(self.app)
+            self.csp = page_policy.policy(self.app)
         return self.csp.replace("{nonce}", environ.get(NONCE) or secrets.token_urlsafe(16))
 
 
@@ -225,24 +199,6 @@ def _crash_handler(previous):
         return previous(exc)
 
     return crash
-
-
-def _inline_style_hashes(app: Flask) -> list[str]:
-    """Hash the static inline <style> blocks of the templates, so the CSP allows exactly those."""
-    hashes = set()
-    loader = app.jinja_env.loader
-    if loader is None:  # no templates, no inline styles
-        return []
-    for name in app.jinja_env.list_templates():
-        try:
-            source = loader.get_source(app.jinja_env, name)[0]
-        except Exception:  # an unreadable template is not ours to judge here
-            continue
-        for css in re.findall(r"<style>(.*?)</style>", source, re.S):
-            if "{{" not in css and "{%" not in css:
-                digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
-                hashes.add(f"'sha256-{digest}'")
-    return sorted(hashes)
 
 
 def init_app(app: Flask) -> None:
