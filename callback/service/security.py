@@ -66,7 +66,6 @@ PAGE_HEADERS = (  # what a document links to, opens and may ask the browser for
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
 )
 API_HEADERS = [*HEADERS, ("Content-Security-Policy", DATA_CSP)]
-API_NAMES = {key.lower() for key, _ in API_HEADERS}
 JSON_TYPE = ("Content-Type", "application/json")
 HSTS = ("Strict-Transport-Security", "max-age=31536000")
 NONCE = "greenlight.csp_nonce"  # the WSGI environ key of this response's nonce (see _nonce)
@@ -90,23 +89,30 @@ class SecureHeaders:
 
         def start(status, headers, exc_info=None):
             # Most answers are Flask's JSON ones, with just these two headers: then the API set, as it is.
-            plain = len(headers) == 2 and headers[0] == JSON_TYPE and headers[1][0] == "Content-Length"
-            extra = API_HEADERS if plain else self._extra(environ, headers)
-            if environ.get("wsgi.url_scheme") in ("https", "wss") and (plain or not _has(headers, HSTS[0])):
-                extra = [*extra, HSTS]
+            if len(headers) == 2 and headers[0] == JSON_TYPE and headers[1][0] == "Content-Length":
+                extra = [*API_HEADERS, HSTS] if _https(environ) else API_HEADERS
+            else:
+                extra = self._extra(environ, headers)
             return start_response(status, headers + extra, exc_info)
 
         return self.wsgi_app(environ, start)
 
     def _extra(self, environ, headers) -> list[tuple[str, str]]:
-        """The headers a response lacks: the page set for a document, the API set for anything else."""
-        have = {key.lower() for key, _ in headers}
-        if any(k.lower() == "content-type" and v.startswith("text/html") for k, v in headers):
+        """The headers a response lacks: the page set for a document, the API set for anything else, HSTS."""
+        have, page = set(), False
+        for key, value in headers:
+            key = key.lower()
+            have.add(key)
+            page = page or (key == "content-type" and value.startswith("text/html"))
+        if page:
             extra = [h for h in HEADERS + PAGE_HEADERS if h[0].lower() not in have]
             if "content-security-policy" not in have:
                 extra.append(("Content-Security-Policy", self._page_policy(environ)))
-            return extra
-        return API_HEADERS if have.isdisjoint(API_NAMES) else [h for h in API_HEADERS if h[0].lower() not in have]
+        else:
+            extra = [h for h in API_HEADERS if h[0].lower() not in have]
+        if _https(environ) and "strict-transport-security" not in have:
+            extra.append(HSTS)
+        return extra
 
     def _page_policy(self, environ) -> str:
         """Return a page's CSP with its nonce (the one its inline <style> carries)."""
@@ -130,10 +136,9 @@ class LazySessions(SecureCookieSessionInterface):
             super().save_session(app, session, response)
 
 
-def _has(headers, name: str) -> bool:
-    """Tell whether a response already sets header `name`."""
-    name = name.lower()
-    return any(key.lower() == name for key, _ in headers)
+def _https(environ) -> bool:
+    """Tell whether the client reached this service over TLS (ProxyFix has set the scheme behind a proxy)."""
+    return environ.get("wsgi.url_scheme") in ("https", "wss")
 
 
 def _nonce() -> str:
