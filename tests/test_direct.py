@@ -101,6 +101,22 @@ def test_other_requests_to_the_path_go_to_flask(client, app_config):
     assert r.status_code == 413 and r.is_json  # over the limit: Flask refuses it unread
 
 
+@pytest.mark.parametrize("length", ["\u00b2", "\uff11\uff12", "-5", "+12", "0x1f"])  # "²" would crash int()
+def test_a_length_that_is_not_plain_digits_goes_to_flask(client, app_config, flask_views, length):
+    body, sig = event(app_config)
+    r = deliver(client, body, sig, CONTENT_LENGTH=length)
+    assert r.status_code in (400, 401) and r.is_json  # whatever Flask makes of it, answered by Flask
+    assert flask_views == [1]
+
+
+def test_a_length_beside_transfer_encoding_goes_to_flask(client, app_config, flask_views):
+    """Transfer-Encoding outranks a Content-Length (RFC 9112): the length cannot be trusted to read by."""
+    body, sig = event(app_config)
+    r = deliver(client, body, sig, HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": True})
+    assert r.status_code == 200 and r.json["status"] == "ok"
+    assert flask_views == [1]
+
+
 def test_a_body_shorter_than_its_length_is_a_400_that_changes_nothing(client, app_config):
     body, sig = event(app_config)
     client.get("/healthz")

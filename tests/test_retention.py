@@ -280,6 +280,20 @@ def test_the_service_purges_daily_by_itself(sandbox_config, sandbox, request_kin
     tomorrow.join(timeout=10)
 
 
+def test_a_purge_that_cannot_start_fails_no_request(sandbox_config, monkeypatch, caplog):
+    """The purge check runs below Flask on every request: its failure is logged, never the request's."""
+    from callback import create_app
+    from callback.service import scheduler
+
+    def broken(*args):
+        raise OSError("no threads left")
+
+    monkeypatch.setattr(scheduler, "start_background_purge", broken)
+    app = create_app({**sandbox_config, "PURGE_INTERVAL_HOURS": 24})
+    assert app.test_client().get("/healthz").status_code == 200
+    assert "could not start the scheduled purge" in caplog.text
+
+
 def test_no_background_purge_in_tests_and_the_demo(app):
     app.test_client().get("/healthz")
     assert not Path(app.config["DATA_DIR"], "purge.stamp").exists()
